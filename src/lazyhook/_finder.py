@@ -1,0 +1,100 @@
+"""The ``sys.meta_path`` finder: decides from the name alone, then asks the others.
+
+The fast path is one set lookup for every module that is not configured: no I/O, no
+lock, no allocation (a submodule of an unconfigured package costs one slice).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import _frames, _lazymodule
+
+_NOT_DEFERRABLE_ORIGINS = frozenset({"built-in", "frozen"})
+
+
+def _can_defer(spec) -> bool:
+    """Source and bytecode modules only: extensions, namespace packages, built-in and
+    frozen modules, and loaders without ``exec_module`` always load eagerly."""
+    loader = spec.loader
+    if loader is None or spec.origin is None or spec.origin in _NOT_DEFERRABLE_ORIGINS:
+        return False
+    if not hasattr(loader, "exec_module") or type(loader).__name__ in (
+        "ExtensionFileLoader", "NamespaceLoader", "LazyHookLoader", "AdoptLoader",
+    ):
+        return False
+    import _imp
+
+    return not spec.origin.endswith(tuple(_imp.extension_suffixes()))
+
+
+class LazyFinder:
+    """Hands out lazily loading specs for the configured top-level packages."""
+
+    def __init__(self) -> None:
+        self.roots: set[str] = set()
+        self.never_lazy: frozenset[str] = frozenset()
+        self.skipped: dict[str, str] = {}  # name -> why it was imported eagerly
+
+    def find_spec(self, name, path=None, target=None):
+        roots = self.roots
+        if name not in roots:
+            dot = name.find(".")
+            if dot < 0 or name[:dot] not in roots:
+                return None
+        return self._find_configured(name, path, target, sys._getframe(1))
+
+    def is_never_lazy(self, name: str) -> bool:
+        for excluded in self.never_lazy:
+            if name == excluded or name.startswith(excluded + "."):
+                return True
+        return False
+
+    def _find_configured(self, name, path, target, frame):
+        statement = _frames.statement_frame(frame)
+        deferrable = not self.is_never_lazy(name) and _frames.is_deferrable(statement, name)
+        spec = self._delegate(name, path, target)
+        if spec is None:
+            return None  # the import fails right here, exactly as without lazyhook
+        if deferrable and _can_defer(spec):
+            from ._loader import LazyHookLoader
+
+            site = _frames.caller_site(statement)
+            spec.loader = LazyHookLoader(spec.loader, site)
+            return spec
+        return self._eager_spec(name, spec)
+
+    def _eager_spec(self, name, spec):
+        """An eager import inside a lazy tree: its pending ancestors run first."""
+        parent = name.rpartition(".")[0]
+        while parent:
+            entry = _lazymodule.pending_entry(parent)
+            if entry is not None and entry.state == _lazymodule.PENDING:
+                _lazymodule.load_now(entry.module)
+                existing = sys.modules.get(name)
+                if existing is not None:
+                    from ._loader import adopt_spec
+
+                    return adopt_spec(existing)
+                break
+            parent = parent.rpartition(".")[0]
+        return spec
+
+    def _delegate(self, name, path, target):
+        """Ask every other finder, so editable installs and other hooks keep working.
+
+        Reached through the class so tests can prove the fast path never calls it.
+        """
+        for finder in sys.meta_path:
+            if finder is self:
+                continue
+            find = getattr(finder, "find_spec", None)
+            if find is None:
+                continue
+            spec = find(name, path, target)
+            if spec is not None:
+                return spec
+        return None
+
+    def invalidate_caches(self) -> None:
+        pass

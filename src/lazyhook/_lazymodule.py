@@ -1,0 +1,396 @@
+"""The life of a deferred module: pending -> loading -> loaded (or failed).
+
+A deferred module is the very module object the import system created, with its
+``__class__`` swapped to ``_LazyModule`` until first use (the CPython ``LazyLoader``
+trick).  Differences from the stdlib, each a bug we guard against:
+
+* the import system's own reads (``__spec__``, ``__path__``, submodule bindings) are
+  answered without loading, so ``import a.b.c as x`` and a second ``import a`` stay
+  lazy (the stdlib loads on the ``_initializing`` check in ``_find_and_load``);
+* first use runs every pending module of the package's tree, ancestors first, in the
+  order eager import would have used, under the import system's own module lock of
+  the top-level package (re-entrant, with its deadlock detection: gh-114763 gave 3.11
+  no lock at all);
+* a failing body leaves ``sys.modules`` as eager import would and every later use
+  raises the same chained error (3.12 leaves a half-built module);
+* a class the body sets on its own module survives (gh-117182), and a package that
+  replaces itself in ``sys.modules`` is followed through the bound name (the stdlib
+  raises ValueError).
+
+After loading, the module's class is what eager import gives: no trace, no cost.
+"""
+
+from __future__ import annotations
+
+import sys
+from _thread import RLock, get_ident
+
+import _frozen_importlib as _bootstrap
+
+from . import _frames
+
+ModuleType = type(sys)
+
+PENDING, LOADING, LOADED, FAILED = "pending", "loading", "loaded", "failed"
+
+# Attributes the import system (and tools walking sys.modules) read; a module body that
+# has not run yet already has their final values, set by ``_init_module_attrs``.
+_ANSWERED = frozenset(
+    {"__name__", "__path__", "__file__", "__package__", "__loader__", "__cached__", "__class__"}
+)
+# Probed by tools (warnings-registry cleanup); only a body that ran can have them.
+_NOT_BEFORE_BODY = frozenset({"__warningregistry__"})
+
+_registry_lock = RLock()
+_entries: dict[int, Entry] = {}  # id(module) -> entry, for pending/loading/failed modules
+_by_name: dict[str, Entry] = {}  # pending/loading modules by name
+_trees: dict[str, list[Entry]] = {}  # top-level name -> pending entries in import order
+_substitutes: dict[int, object] = {}  # id(our module) -> what the body put in sys.modules
+_history: list[Entry] = []  # every entry ever deferred, for status and reports
+listeners: list = []  # callables(entry) run after each load, outside every lock
+
+
+class LazyImportError(ImportError):
+    """A deferred module's body failed; raised at first use and at every later use."""
+
+
+class Entry:
+    """Bookkeeping for one deferred module."""
+
+    __slots__ = (
+        "name", "root", "module", "spec", "loader", "state", "thread", "final_class",
+        "import_site", "first_use", "error", "start", "duration", "thread_name",
+    )
+
+    def __init__(self, module, spec, loader, import_site, final_class) -> None:
+        self.name: str = spec.name
+        self.root: str = spec.name.partition(".")[0]
+        self.module = module
+        self.spec = spec
+        self.loader = loader
+        self.state = PENDING
+        self.thread = 0
+        self.final_class = final_class
+        self.import_site: tuple[str, int, str] = import_site
+        self.first_use: tuple[str, int, str, str] | None = None
+        self.error: BaseException | None = None
+        self.start = 0.0
+        self.duration = 0.0
+        self.thread_name = ""
+
+    def failure(self) -> LazyImportError:
+        file, line, _func = self.import_site
+        use = self.first_use
+        used = f"{use[0]}:{use[1]} (attribute {use[3]!r})" if use else "unknown"
+        err = self.error
+        exc = LazyImportError(
+            f"lazy module {self.name!r} failed to load: {type(err).__name__}: {err}\n"
+            f"  imported at {file}:{line}\n  first used at {used}",
+            name=self.name,
+        )
+        exc.__cause__ = err
+        return exc
+
+
+def is_pending(module) -> bool:
+    entry = _entries.get(id(module))
+    return entry is not None and entry.module is module and entry.state == PENDING
+
+
+def pending_entry(name: str) -> Entry | None:
+    return _by_name.get(name)
+
+
+_lazy_classes: dict[type, type] = {}
+
+
+def lazy_class_for(cls: type) -> type | None:
+    """``_LazyModule`` for plain modules; a combined class for a module subclass."""
+    if cls is ModuleType:
+        return _LazyModule
+    if not isinstance(cls, type) or not issubclass(cls, ModuleType):
+        return None
+    combined = _lazy_classes.get(cls)
+    if combined is None:
+        try:
+            combined = type(f"_Lazy[{cls.__qualname__}]", (_LazyModule, cls), {})
+        except TypeError:
+            return None
+        _lazy_classes[cls] = combined
+    return combined
+
+
+def defer(module, spec, loader, import_site) -> bool:
+    """Make ``module`` pending instead of executing it; False when it cannot be."""
+    lazy_cls = lazy_class_for(type(module))
+    if lazy_cls is None:
+        return False
+    entry = Entry(module, spec, loader, import_site, type(module))
+    with _registry_lock:
+        try:
+            object.__setattr__(module, "__class__", lazy_cls)
+        except TypeError:
+            return False
+        _entries[id(module)] = entry
+        _by_name[entry.name] = entry
+        _trees.setdefault(entry.root, []).append(entry)
+        _history.append(entry)
+    return True
+
+
+def _forget(entry: Entry) -> None:
+    with _registry_lock:
+        if _by_name.get(entry.name) is entry:
+            del _by_name[entry.name]
+        tree = _trees.get(entry.root)
+        if tree is not None and entry in tree:
+            tree.remove(entry)
+            if not tree:
+                del _trees[entry.root]
+        if entry.state == LOADED:
+            _entries.pop(id(entry.module), None)
+
+
+def _is_within(name: str, ancestor: str) -> bool:
+    return name == ancestor or name.startswith(ancestor + ".")
+
+
+def _fail(entry: Entry, error: BaseException) -> None:
+    """Leave sys.modules and the parent as a failed eager import leaves them."""
+    entry.state = FAILED
+    entry.error = error
+    module = entry.module
+    if sys.modules.get(entry.name) is module:
+        del sys.modules[entry.name]
+    parent_name, _, child = entry.name.rpartition(".")
+    parent = sys.modules.get(parent_name) if parent_name else None
+    if parent is not None:
+        parent_dict = object.__getattribute__(parent, "__dict__")
+        if parent_dict.get(child) is module:
+            del parent_dict[child]
+    _forget(entry)
+    # Eager import never reaches a submodule whose package failed.
+    for other in list(_trees.get(entry.root, ())):
+        if other.state == PENDING and _is_within(other.name, entry.name + "."):
+            other.first_use = other.first_use or entry.first_use
+            _fail(other, error)
+
+
+def _finish(entry: Entry) -> None:
+    module = entry.module
+    replacement = sys.modules.get(entry.name, module)
+    if replacement is not module:
+        # transformers/diffusers put their own module object in sys.modules: eager
+        # import would have returned (and bound on the parent) that object instead.
+        _substitutes[id(module)] = replacement
+        object.__setattr__(module, "__class__", _Substituted)
+        parent_name, _, child = entry.name.rpartition(".")
+        parent = sys.modules.get(parent_name) if parent_name else None
+        if parent is not None:
+            parent_dict = object.__getattribute__(parent, "__dict__")
+            if parent_dict.get(child) is module:
+                parent_dict[child] = replacement
+    else:
+        object.__setattr__(module, "__class__", entry.final_class)
+    entry.state = LOADED
+    _forget(entry)
+
+
+def _exec(entry: Entry) -> None:
+    from time import perf_counter  # builtin module: free
+
+    spec = entry.spec
+    entry.state = LOADING
+    entry.thread = get_ident()
+    spec._initializing = True  # eager imports from other threads now wait on the lock
+    entry.start = perf_counter()
+    try:
+        entry.loader.exec_module(entry.module)
+    except BaseException as error:
+        entry.duration = perf_counter() - entry.start
+        _fail(entry, error)
+        return
+    finally:
+        spec._initializing = False
+    entry.duration = perf_counter() - entry.start
+    _finish(entry)
+
+
+def _load(entry: Entry, attr: str, frame) -> bool:
+    """Run ``entry`` (and the rest of its tree); False when the caller must read raw.
+
+    Raw reads happen only where eager import shows a partially initialised module:
+    re-entrance from the body itself, or a cross-thread cycle the module lock detects.
+    """
+    lock = _bootstrap._get_module_lock(entry.root)
+    try:
+        lock.acquire()
+    except _bootstrap._DeadlockError:
+        return False  # a concurrent circular import: eager import accepts it half-built
+    done: list[Entry] = []
+    try:
+        if entry.state == LOADING:
+            return False
+        if entry.state == PENDING:
+            if entry.first_use is None:
+                file, line, func = _frames.caller_site(frame)
+                entry.first_use = (file, line, func, attr)
+            tree = _trees.get(entry.root, [])
+            if any(e.state == LOADING for e in tree):
+                # Inside a body of this tree: load just what is needed, ancestors first.
+                chain = [e for e in tree if e.state == PENDING and _is_within(entry.name, e.name)]
+            else:
+                chain = [e for e in tree if e.state == PENDING]
+            for other in chain:
+                if other.state != PENDING:
+                    continue
+                other.thread_name = _thread_name()
+                if other.first_use is None:
+                    other.first_use = entry.first_use
+                _exec(other)
+                done.append(other)
+                if other.state == FAILED and _is_within(entry.name, other.name):
+                    break
+    finally:
+        lock.release()
+        for finished in done:
+            _notify(finished)
+    if entry.state == FAILED:
+        error = entry.error
+        if done and done[-1] is entry and not isinstance(error, Exception):
+            raise error  # KeyboardInterrupt and friends propagate as they are
+        raise entry.failure()
+    return True
+
+
+def _thread_name() -> str:
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        return threading.current_thread().name
+    return str(get_ident())
+
+
+def _notify(entry: Entry) -> None:
+    for listener in list(listeners):
+        try:
+            listener(entry)
+        except Exception as exc:  # a broken callback never breaks an import
+            try:
+                listeners.remove(listener)
+            except ValueError:
+                pass
+            sys.stderr.write(f"lazyhook: load listener {listener!r} raised {exc!r}; removed\n")
+
+
+def load_now(module) -> None:
+    """Load a pending module (used by eager imports of pending modules and by tools)."""
+    entry = _entries.get(id(module))
+    if entry is not None and entry.state in (PENDING, FAILED):
+        _load(entry, "<import>", sys._getframe(1))
+
+
+def _spec_read_is_eager_import(entry: Entry, frame) -> bool:
+    """Whether this ``__spec__`` read is an eager import of the pending module.
+
+    ``import_ensure_initialized`` (C) reads ``__spec__`` with the importing frame as
+    caller; ``_find_and_load`` reads it for ``importlib.import_module``.  Parent
+    queries (``_find_and_load_unlocked``), ``repr`` and ``importlib.util.find_spec``
+    only look.
+    """
+    code = frame.f_code
+    if code.co_filename in _frames.BOOTSTRAP_FILES:
+        if code.co_name != "_find_and_load":
+            return False
+        frame = _frames.statement_frame(frame)
+        if not _frames.is_import_statement(frame):
+            return True
+    elif not _frames.is_import_statement(frame):
+        return False
+    return not _frames.is_deferrable(frame, entry.name)
+
+
+def _bound_submodule(module, entry: Entry, attr: str, frame):
+    """A submodule the import system bound on a pending package, when it asks for it."""
+    value = object.__getattribute__(module, "__dict__").get(attr)
+    if value is None or sys.modules.get(f"{entry.name}.{attr}") is not value:
+        return None
+    code = frame.f_code
+    if code is _HANDLE_FROMLIST or _frames.is_import_from(frame):
+        return value
+    return None
+
+
+_HANDLE_FROMLIST = _bootstrap._handle_fromlist.__code__
+
+
+class _LazyModule(ModuleType):
+    """The class of a pending module; see the module docstring."""
+
+    def __getattribute__(self, attr):
+        entry = _entries.get(id(self))
+        if entry is None or attr in _ANSWERED:
+            return super().__getattribute__(attr)
+        state = entry.state
+        if state == LOADING and entry.thread == get_ident():
+            return super().__getattribute__(attr)
+        frame = sys._getframe(1)
+        if state == PENDING:
+            if attr == "__spec__":
+                if not _spec_read_is_eager_import(entry, frame):
+                    return super().__getattribute__(attr)
+            elif attr in _NOT_BEFORE_BODY:
+                raise AttributeError(attr)
+            else:
+                value = _bound_submodule(self, entry, attr, frame)
+                if value is not None:
+                    return value
+        elif state == FAILED and attr == "__spec__":
+            return super().__getattribute__(attr)
+        if not _load(entry, attr, frame):
+            return super().__getattribute__(attr)
+        return getattr(self, attr)
+
+    def __setattr__(self, attr, value):
+        entry = _entries.get(id(self))
+        if entry is not None and entry.state == PENDING:
+            if isinstance(value, ModuleType) and sys.modules.get(f"{entry.name}.{attr}") is value:
+                # The import system binding a submodule on its pending parent.
+                return super().__setattr__(attr, value)
+        elif entry is not None and entry.state == LOADING and entry.thread == get_ident():
+            if attr == "__class__":
+                # The body sets its own class (gh-117182): keep it, stay guarded.
+                lazy_cls = lazy_class_for(value)
+                if lazy_cls is None:
+                    raise TypeError(f"__class__ assignment: {value!r} is not a module type")
+                entry.final_class = value
+                return object.__setattr__(self, "__class__", lazy_cls)
+            return super().__setattr__(attr, value)
+        if entry is None or _load(entry, attr, sys._getframe(1)):
+            return setattr(self, attr, value)
+        return super().__setattr__(attr, value)
+
+    def __delattr__(self, attr):
+        entry = _entries.get(id(self))
+        if entry is not None and not (entry.state == LOADING and entry.thread == get_ident()):
+            if _load(entry, attr, sys._getframe(1)):
+                return delattr(self, attr)
+        return super().__delattr__(attr)
+
+
+class _Substituted(ModuleType):
+    """The bound name of a package that replaced itself in ``sys.modules``: follows it."""
+
+    def __getattribute__(self, attr):
+        return getattr(_substitutes[id(self)], attr)
+
+    def __setattr__(self, attr, value):
+        setattr(_substitutes[id(self)], attr, value)
+
+    def __delattr__(self, attr):
+        delattr(_substitutes[id(self)], attr)
+
+    def __dir__(self):
+        return dir(_substitutes[id(self)])
+
+    def __repr__(self):
+        return repr(_substitutes[id(self)])
