@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from _thread import RLock
 
+from . import _lazymodule
 from ._lazymodule import LazyImportError
 from ._finder import LazyFinder
 
@@ -16,7 +17,7 @@ __all__ = ["Installation", "LazyImportError", "install", "is_pending", "uninstal
 __version__ = "0.1.0"
 
 _lock = RLock()
-_finder: LazyFinder | None = None
+_the_finder: LazyFinder | None = None
 
 
 class Installation:
@@ -55,7 +56,7 @@ def install(packages=None, *, never_lazy=()) -> Installation:
 
     Idempotent: a second call adds names to the one finder at ``sys.meta_path[0]``.
     """
-    global _finder
+    global _the_finder
     names = [_check_name(name) for name in (packages or ())]
     excluded = [_check_name(name) for name in never_lazy]
     for name in names:
@@ -65,26 +66,37 @@ def install(packages=None, *, never_lazy=()) -> Installation:
                 f"{name.partition('.')[0]!r} (submodules of a lazy package are lazy too)"
             )
     with _lock:
-        finder = _finder
+        finder = _the_finder
         if finder is None:
-            finder = _finder = LazyFinder()
+            finder = _the_finder = LazyFinder()
         if not any(entry is finder for entry in sys.meta_path):
             sys.meta_path.insert(0, finder)
+        _lazymodule.would_defer = finder.would_defer
         finder.never_lazy = finder.never_lazy.union(excluded)
         finder.roots.update(names)
+        finder.watched.update(names)
         return Installation(finder)
 
 
 def uninstall() -> None:
-    """Remove the finder; modules already bound (pending or not) stay usable."""
-    global _finder
+    """Stop deferring imports; modules already bound (pending or not) stay usable.
+
+    While modules it deferred are still pending, the finder stays in ``sys.meta_path``
+    deferring nothing: an eager import of their submodules must still run the pending
+    parent first (a body never runs before its parent's).
+    """
+    global _the_finder
     with _lock:
-        finder = _finder
-        _finder = None
+        finder = _the_finder
         if finder is None:
             return
         finder.roots.clear()
-        sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
+        _lazymodule.would_defer = None
+        finder.never_lazy = frozenset()
+        finder.watched = _lazymodule.pending_roots()
+        if not finder.watched:
+            _the_finder = None
+            sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
 
 
 def is_pending(module) -> bool:

@@ -32,15 +32,18 @@ class LazyFinder:
     """Hands out lazily loading specs for the configured top-level packages."""
 
     def __init__(self) -> None:
-        self.roots: set[str] = set()
+        self.roots: set[str] = set()  # configured: imports of these may be deferred
+        # What find_spec looks at: the configured roots, plus (after uninstall) the roots
+        # of trees still pending, whose eager submodule imports must load parents first.
+        self.watched: set[str] = set()
         self.never_lazy: frozenset[str] = frozenset()
         self.skipped: dict[str, str] = {}  # name -> why it was imported eagerly
 
     def find_spec(self, name, path=None, target=None):
-        roots = self.roots
-        if name not in roots:
+        watched = self.watched
+        if name not in watched:
             dot = name.find(".")
-            if dot < 0 or name[:dot] not in roots:
+            if dot < 0 or name[:dot] not in watched:
                 return None
         return self._find_configured(name, path, target, sys._getframe(1))
 
@@ -50,9 +53,21 @@ class LazyFinder:
                 return True
         return False
 
+    def would_defer(self, name: str, statement) -> bool:
+        """The one rule: a configured name, not never-lazy, imported by a PEP 810 statement."""
+        roots = self.roots
+        if name.partition(".")[0] not in roots or self.is_never_lazy(name):
+            return False
+        return _frames.is_deferrable(statement, name)
+
     def _find_configured(self, name, path, target, frame):
+        adopted = _lazymodule.adopt_next.pop(name, None)
+        if adopted is not None:
+            from ._loader import adopt_spec
+
+            return adopt_spec(adopted)
         statement = _frames.statement_frame(frame)
-        deferrable = not self.is_never_lazy(name) and _frames.is_deferrable(statement, name)
+        deferrable = self.would_defer(name, statement)
         spec = self._delegate(name, path, target)
         if spec is None:
             return None  # the import fails right here, exactly as without lazyhook
@@ -73,6 +88,8 @@ class LazyFinder:
                 _lazymodule.load_now(entry.module)
                 existing = sys.modules.get(name)
                 if existing is not None:
+                    # _find_spec returns existing.__spec__ for a module that appeared
+                    # while finders ran: make that a spec that hands it back unchanged.
                     from ._loader import adopt_spec
 
                     return adopt_spec(existing)

@@ -48,10 +48,18 @@ _trees: dict[str, list[Entry]] = {}  # top-level name -> pending entries in impo
 _substitutes: dict[int, object] = {}  # id(our module) -> what the body put in sys.modules
 _history: list[Entry] = []  # every entry ever deferred, for status and reports
 listeners: list = []  # callables(entry) run after each load, outside every lock
+# Set by the installed finder: would it defer an import of ``name`` by this statement frame?
+# With no finder installed every import is eager.
+would_defer = None
+# Child modules a parent's body imported while an eager import of that child was
+# already under way: the finder hands them back instead of running them again.
+adopt_next: dict[str, object] = {}
 
 
 class LazyImportError(ImportError):
     """A deferred module's body failed; raised at first use and at every later use."""
+
+    __module__ = "lazyhook"
 
 
 class Entry:
@@ -99,6 +107,10 @@ def is_pending(module) -> bool:
 
 def pending_entry(name: str) -> Entry | None:
     return _by_name.get(name)
+
+
+def pending_roots() -> set[str]:
+    return set(_trees)
 
 
 _lazy_classes: dict[type, type] = {}
@@ -320,7 +332,29 @@ def _bound_submodule(module, entry: Entry, attr: str, frame):
     return None
 
 
+def _prepare_child_import(entry: Entry, frame) -> None:
+    """``_find_and_load_unlocked`` reads a pending parent's ``__path__`` to import a child.
+
+    An eager child import must not run before its parent's body, so the parent's tree
+    loads here.  If that body imported the child itself, ``_find_spec`` will hand the
+    import system whatever the first finder returns (ours, kept in ``sys.meta_path``
+    while modules it deferred are pending): it returns a spec that hands the module
+    back as it is, instead of running the child a second time.
+    """
+    child = frame.f_locals.get("name")
+    if not isinstance(child, str):
+        return
+    decide = would_defer
+    if decide is not None and decide(child, _frames.statement_frame(frame)):
+        return
+    _load(entry, "__path__", frame)
+    existing = sys.modules.get(child)
+    if existing is not None:
+        adopt_next[child] = existing
+
+
 _HANDLE_FROMLIST = _bootstrap._handle_fromlist.__code__
+_FIND_AND_LOAD_UNLOCKED = _bootstrap._find_and_load_unlocked.__code__
 
 
 class _LazyModule(ModuleType):
@@ -328,7 +362,15 @@ class _LazyModule(ModuleType):
 
     def __getattribute__(self, attr):
         entry = _entries.get(id(self))
-        if entry is None or attr in _ANSWERED:
+        if entry is None:
+            return super().__getattribute__(attr)
+        if attr in _ANSWERED:
+            if attr == "__path__" and entry.state == PENDING:
+                frame = sys._getframe(1)
+                if frame.f_code is _FIND_AND_LOAD_UNLOCKED:
+                    _prepare_child_import(entry, frame)
+                    if entry.state == LOADED:
+                        return getattr(self, attr)
             return super().__getattribute__(attr)
         state = entry.state
         if state == LOADING and entry.thread == get_ident():

@@ -59,5 +59,13 @@ class AdoptLoader:
 
 
 def adopt_spec(module):
-    name = module.__spec__.name if module.__spec__ is not None else module.__name__
-    return importlib.util.spec_from_loader(name, AdoptLoader(module))
+    """A spec whose loading hands back ``module`` unchanged.
+
+    ``_find_spec`` in ``importlib._bootstrap`` prefers ``module.__spec__`` of a module
+    that appeared in ``sys.modules`` while finders ran, so the adopting spec is put
+    there too until ``exec_module`` restores the original.
+    """
+    loader = AdoptLoader(module)
+    spec = importlib.util.spec_from_loader(module.__name__, loader)
+    module.__spec__ = spec
+    return spec

@@ -1,0 +1,100 @@
+"""Shared fixtures: throw-away packages and fresh interpreters.
+
+Everything that touches the import system either runs in a fresh subprocess
+(``run_python``) or inside ``import_state``, which restores ``sys.modules``,
+``sys.meta_path``, ``sys.path`` and the path importer cache exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    """Write ``{"pkg/__init__.py": "source", ...}`` under ``root``."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+TRACE_MODULE = """
+events = []
+def hit(name):
+    events.append(name)
+"""
+
+
+class Runner:
+    """Writes packages and runs scripts in a fresh interpreter with them on sys.path."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        write_tree(root, {"_trace.py": TRACE_MODULE})
+
+    def packages(self, files: dict[str, str]) -> None:
+        write_tree(self.root, files)
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LAZY", "PYTEST_XDIST", "PYTHON"))}
+        env["PYTHONPATH"] = os.pathsep.join([str(self.root), str(SRC)])
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.update(extra or {})
+        return env
+
+    def run(self, script: str, *args: str, env: dict[str, str] | None = None, check: bool = True,
+            name: str = "main.py", timeout: float = 120) -> subprocess.CompletedProcess:
+        path = self.root / name
+        path.write_text(textwrap.dedent(script))
+        return self.run_args([str(path), *args], env=env, check=check, timeout=timeout)
+
+    def run_args(self, args: list[str], *, env: dict[str, str] | None = None, check: bool = True,
+                 timeout: float = 120) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [sys.executable, *args], cwd=self.root, env=self.env(env), capture_output=True,
+            text=True, timeout=timeout,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        return proc
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Runner:
+    return Runner(tmp_path)
+
+
+@contextlib.contextmanager
+def isolated_imports():
+    """Snapshot and restore the import system around in-process import tests."""
+    modules = dict(sys.modules)
+    meta_path = list(sys.meta_path)
+    path = list(sys.path)
+    cache = dict(sys.path_importer_cache)
+    try:
+        yield
+    finally:
+        import lazyhook
+
+        lazyhook.uninstall()
+        sys.modules.clear()
+        sys.modules.update(modules)
+        sys.meta_path[:] = meta_path
+        sys.path[:] = path
+        sys.path_importer_cache.clear()
+        sys.path_importer_cache.update(cache)
+
+
+@pytest.fixture
+def import_state():
+    with isolated_imports():
+        yield

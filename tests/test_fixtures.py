@@ -1,0 +1,25 @@
+"""The isolation helper itself: a test that leaks a finder lies about the rest."""
+
+import sys
+
+import lazyhook
+from conftest import isolated_imports
+
+
+def test_isolated_imports_restores_meta_path_modules_and_path(tmp_path):
+    before_meta = list(sys.meta_path)
+    before_modules = dict(sys.modules)
+    before_path = list(sys.path)
+    with isolated_imports():
+        (tmp_path / "leaky_pkg_for_fixture.py").write_text("X = 1\n")
+        sys.path.insert(0, str(tmp_path))
+        lazyhook.install(["leaky_pkg_for_fixture"])
+        namespace: dict = {}
+        exec(compile("import leaky_pkg_for_fixture", "<module-level>", "exec"), namespace)
+        assert lazyhook.is_pending(namespace["leaky_pkg_for_fixture"])
+        assert len(sys.meta_path) == len(before_meta) + 1
+    assert sys.meta_path == before_meta
+    assert sys.path == before_path
+    assert "leaky_pkg_for_fixture" not in sys.modules
+    assert sys.modules.keys() == before_modules.keys()
+    assert all(sys.modules[k] is v for k, v in before_modules.items())
