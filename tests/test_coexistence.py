@@ -1,0 +1,38 @@
+"""lazyhook beside other import hooks: pytest's assertion rewriting, in a real pytest run."""
+
+from __future__ import annotations
+
+
+def test_pytest_assertion_rewriting_still_applies_inside_a_lazy_package(runner):
+    runner.packages({
+        "checked/__init__.py": """
+            import _trace; _trace.hit(__name__)
+            def compare(a, b):
+                assert a == b
+        """,
+        "conftest.py": """
+            import pytest
+            pytest.register_assert_rewrite("checked")
+            import lazyhook
+            lazyhook.install(["checked"])
+        """,
+        # A helper module, not the test module: pytest's collection probes every
+        # module-level name of a test module (``_mock_name``...), which loads it.
+        "helpers.py": "import checked\n",
+        "test_uses_checked.py": """
+            import _trace
+            import helpers
+            import lazyhook
+
+            def test_pending_then_rewritten():
+                assert lazyhook.is_pending(helpers.checked)
+                assert _trace.events == []
+                helpers.checked.compare(sum([1, 2]), 4)
+        """,
+    })
+    proc = runner.run_args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                            "test_uses_checked.py"], check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    # Rewritten asserts explain operands; plain ones only say "AssertionError".
+    assert "assert 3 == 4" in proc.stdout, proc.stdout
+    assert "1 failed" in proc.stdout

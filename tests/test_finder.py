@@ -1,0 +1,133 @@
+"""The finder and the public API, in process, with the import state restored after."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+import lazyhook
+from lazyhook._finder import LazyFinder
+
+
+def module_level_import(name: str) -> dict:
+    """Run ``import name`` as a module-level statement (test bodies are functions)."""
+    namespace: dict = {"__name__": "module_level_test"}
+    exec(compile(f"import {name}", "<module-level>", "exec"), namespace)
+    return namespace
+
+
+def finders() -> list:
+    return [f for f in sys.meta_path if isinstance(f, LazyFinder)]
+
+
+def test_install_is_idempotent_and_adds_names_to_one_finder(import_state):
+    first = lazyhook.install(["alpha_pkg"])
+    second = lazyhook.install(["beta_pkg"])
+    assert len(finders()) == 1
+    assert sys.meta_path[0] is finders()[0]
+    assert first.packages == second.packages == {"alpha_pkg", "beta_pkg"}
+
+
+def test_install_handle_is_a_context_manager(import_state):
+    with lazyhook.install(["alpha_pkg"]) as handle:
+        assert handle.packages == {"alpha_pkg"}
+        assert len(finders()) == 1
+    assert finders() == []
+
+
+def test_uninstall_removes_only_its_finder_and_tolerates_repeats(import_state):
+    class Other:
+        def find_spec(self, *args):
+            return None
+
+    other = Other()
+    lazyhook.install(["alpha_pkg"])
+    sys.meta_path.insert(0, other)
+    lazyhook.uninstall()
+    lazyhook.uninstall()
+    assert other in sys.meta_path
+    assert finders() == []
+
+
+def test_uninstall_survives_someone_replacing_meta_path(import_state):
+    lazyhook.install(["alpha_pkg"])
+    sys.meta_path = [f for f in sys.meta_path if not isinstance(f, LazyFinder)]
+    lazyhook.uninstall()
+    lazyhook.install(["alpha_pkg"])
+    assert len(finders()) == 1
+
+
+@pytest.mark.parametrize("bad", ["", "3x", "torch,,", "a..b", "has space", 7])
+def test_bad_names_are_refused_with_the_fix(import_state, bad):
+    with pytest.raises(ValueError, match="not a module name"):
+        lazyhook.install([bad])
+    assert finders() == []
+
+
+def test_submodule_names_are_refused_with_the_fix(import_state):
+    with pytest.raises(ValueError, match="list its top-level package 'torch'"):
+        lazyhook.install(["torch.nn"])
+
+
+def test_fast_path_never_delegates_for_unconfigured_modules(import_state, monkeypatch):
+    calls = []
+    original = LazyFinder._delegate
+
+    def spy(self, name, path, target):
+        calls.append(name)
+        return original(self, name, path, target)
+
+    monkeypatch.setattr(LazyFinder, "_delegate", spy)
+    lazyhook.install(["json"])
+    for name in ["csv", "email.mime.text", "xml.dom.minidom", "jsonx_not_there"]:
+        sys.modules.pop(name, None)
+    module_level_import("csv")
+    module_level_import("email.mime.text")
+    module_level_import("xml.dom.minidom")
+    with pytest.raises(ModuleNotFoundError):
+        module_level_import("jsonx_not_there")
+    assert calls == []
+    sys.modules.pop("json", None)
+    module_level_import("json")
+    assert calls == ["json"]
+
+
+def test_other_finders_are_asked_for_the_real_spec(import_state, tmp_path):
+    """An import hook that serves modules from memory keeps working under lazyhook."""
+    import importlib.abc
+    import importlib.util
+
+    class MemoryLoader(importlib.abc.Loader):
+        def create_module(self, spec):
+            return None
+
+        def exec_module(self, module):
+            module.SOURCE = "memory"
+
+    class MemoryFinder:
+        def find_spec(self, name, path=None, target=None):
+            if name == "memory_only_pkg":
+                return importlib.util.spec_from_loader(name, MemoryLoader(), origin="memory://")
+            return None
+
+    sys.meta_path.append(MemoryFinder())
+    lazyhook.install(["memory_only_pkg"])
+    ns = module_level_import("memory_only_pkg")
+    module = ns["memory_only_pkg"]
+    assert lazyhook.is_pending(module)
+    assert module.SOURCE == "memory"
+    assert not lazyhook.is_pending(module)
+    assert isinstance(module.__loader__, MemoryLoader)
+
+
+def test_is_pending_accepts_names_and_objects(import_state, tmp_path):
+    (tmp_path / "pending_by_name.py").write_text("X = 1\n")
+    sys.path.insert(0, str(tmp_path))
+    lazyhook.install(["pending_by_name"])
+    module = module_level_import("pending_by_name")["pending_by_name"]
+    assert lazyhook.is_pending("pending_by_name") and lazyhook.is_pending(module)
+    assert module.X == 1
+    assert not lazyhook.is_pending("pending_by_name")
+    assert not lazyhook.is_pending("never_imported_name")
+    assert not lazyhook.is_pending(sys)

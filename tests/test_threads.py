@@ -1,0 +1,100 @@
+"""Real threads racing on first use, hundreds of times, in a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_racing_threads_run_each_body_once_and_never_see_it_half_built(runner):
+    packages = {}
+    for i in range(150):
+        packages[f"race{i}/__init__.py"] = (
+            "import _trace, time\n_trace.hit(__name__)\nFIRST = 1\ntime.sleep(0.002)\nLAST = 2\n"
+        )
+    runner.packages(packages)
+    proc = runner.run("""
+import json, sys, threading, _trace, lazyhook
+names = [f"race{i}" for i in range(150)]
+lazyhook.install(names)
+modules = [__import__("importlib").import_module("race0")]  # eager: a control
+for name in names[1:]:
+    exec(f"import {name}")
+    modules.append(sys.modules[name])
+problems = []
+for module in modules:
+    barrier = threading.Barrier(8)
+    def touch(module=module):
+        barrier.wait()
+        try:
+            if module.LAST != 2 or module.FIRST != 1:
+                problems.append(("values", module.__name__))
+        except Exception as exc:
+            problems.append((repr(exc), module.__name__))
+    threads = [threading.Thread(target=touch) for _ in range(8)]
+    for t in threads: t.start()
+    for t in threads: t.join(30)
+    if any(t.is_alive() for t in threads):
+        problems.append(("hang", module.__name__))
+runs = {n: _trace.events.count(n) for n in names}
+print(json.dumps({"problems": problems, "runs_not_once": {n: c for n, c in runs.items() if c != 1},
+                  "pending": [n for n in names if lazyhook.is_pending(n)]}))
+""", timeout=300)
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res == {"problems": [], "runs_not_once": {}, "pending": []}
+
+
+def test_lazy_packages_touching_each_other_from_two_threads_do_not_deadlock(runner):
+    # alpha's body uses beta and beta's body uses alpha: a cycle across two threads.
+    runner.packages({
+        "alpha/__init__.py": "import time, beta\nA = 1\ntime.sleep(0.05)\nFROM_BETA = getattr(beta, 'B', None)\n",
+        "beta/__init__.py": "import time, alpha\nB = 2\ntime.sleep(0.05)\nFROM_ALPHA = getattr(alpha, 'A', None)\n",
+    })
+    proc = runner.run("""
+import json, threading, lazyhook
+lazyhook.install(["alpha", "beta"])
+results = {}
+for round_ in range(20):
+    exec("import alpha, beta")  # fresh pending modules each round
+    import sys
+    a, b = sys.modules["alpha"], sys.modules["beta"]
+    barrier = threading.Barrier(2)
+    def use(mod, attr):
+        barrier.wait()
+        try:
+            results.setdefault(attr, set()).add(getattr(mod, attr))
+        except Exception as exc:
+            results.setdefault("errors", set()).add(repr(exc))
+    threads = [threading.Thread(target=use, args=(a, "A")), threading.Thread(target=use, args=(b, "B"))]
+    for t in threads: t.start()
+    for t in threads: t.join(20)
+    if any(t.is_alive() for t in threads):
+        print(json.dumps({"hang": round_})); raise SystemExit(3)
+    for name in ("alpha", "beta"):
+        sys.modules.pop(name, None)
+print(json.dumps({k: sorted(map(str, v)) for k, v in results.items()}))
+""", timeout=300)
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res == {"A": ["1"], "B": ["2"]}
+
+
+def test_threads_waiting_on_a_failing_body_all_get_the_same_error(runner):
+    runner.packages({"failing/__init__.py": "import time, _trace\n_trace.hit(__name__)\ntime.sleep(0.05)\nraise OSError('disk gone')\n"})
+    proc = runner.run("""
+import json, threading, _trace, lazyhook
+lazyhook.install(["failing"])
+import failing
+errors = []
+barrier = threading.Barrier(6)
+def touch():
+    barrier.wait()
+    try:
+        failing.anything
+    except lazyhook.LazyImportError as exc:
+        errors.append(repr(exc.__cause__))
+threads = [threading.Thread(target=touch) for _ in range(6)]
+for t in threads: t.start()
+for t in threads: t.join(20)
+print(json.dumps({"errors": errors, "runs": _trace.events}))
+""")
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res == {"errors": ["OSError('disk gone')"] * 6, "runs": ["failing"]}
