@@ -1,0 +1,1 @@
+"""Start-up and import benchmarks: whole fresh processes, interleaved, medians."""

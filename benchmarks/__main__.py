@@ -1,0 +1,155 @@
+"""Run the benchmark suite: ``python -m benchmarks [--rounds N] [--only SUBSTR] [--json FILE]``.
+
+Stdlib only.  Every measurement is a whole fresh process (``sys.executable``);
+variants of one case run interleaved round-robin so drift hits each alike; the
+first round is a discarded warm-up; we report medians and minimums of wall time
+and of peak RSS (``wait4``'s ``ru_maxrss``), and ratios within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+FLOOR = "pass"
+INSTALL = "import lazyhook; lazyhook.install({names!r})\n"
+
+# name -> (packages made lazy, the statement(s) measured, what must be importable)
+IMPORT_CASES = {
+    "import torch": (["torch"], "import torch", "torch"),
+    "import torch.nn.functional as F": (["torch"], "import torch.nn.functional as F", "torch"),
+    "import scipy.stats": (["scipy"], "import scipy.stats", "scipy"),
+    "import sklearn.ensemble": (["sklearn"], "import sklearn.ensemble", "sklearn"),
+    "import matplotlib.pyplot as plt": (["matplotlib"], "import matplotlib.pyplot as plt", "matplotlib"),
+    "import numpy as np": (["numpy"], "import numpy as np", "numpy"),
+    "import pandas as pd": (["pandas"], "import pandas as pd", "pandas"),
+}
+
+
+def measure(code: str, env: dict[str, str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one fresh ``python -c code``."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark process failed ({proc.returncode}): {code!r}")
+    return wall, usage.ru_maxrss
+
+
+def run_variants(variants: dict[str, tuple[str, dict]], rounds: int) -> dict[str, dict]:
+    samples: dict[str, list[tuple[float, int]]] = {name: [] for name in variants}
+    for round_index in range(rounds + 1):
+        for name, (code, env) in variants.items():
+            result = measure(code, env)
+            if round_index:  # round 0 is the warm-up
+                samples[name].append(result)
+    out = {}
+    for name, values in samples.items():
+        walls = [w for w, _ in values]
+        rss = [r for _, r in values]
+        out[name] = {
+            "wall_median_ms": statistics.median(walls) * 1000,
+            "wall_min_ms": min(walls) * 1000,
+            "rss_median_mib": statistics.median(rss) / 1024,
+        }
+    return out
+
+
+def available(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAZY", "PYTHON"))}
+    env["MPLBACKEND"] = "Agg"
+    env.update(extra)
+    return env
+
+
+def import_cases(rounds: int, only: str | None) -> list[dict]:
+    rows = []
+    floor = run_variants({"floor": (FLOOR, clean_env())}, rounds)["floor"]
+    for case, (names, statement, needs) in IMPORT_CASES.items():
+        if only and only not in case:
+            continue
+        if not available(needs):
+            rows.append({"case": case, "skipped": f"{needs} is not installed"})
+            continue
+        res = run_variants({
+            "eager": (statement, clean_env()),
+            "lazyhook": (INSTALL.format(names=names) + statement, clean_env()),
+        }, rounds)
+        eager, lazy = res["eager"], res["lazyhook"]
+        over_floor = lazy["wall_median_ms"] - floor["wall_median_ms"]
+        eager_over = eager["wall_median_ms"] - floor["wall_median_ms"]
+        rows.append({
+            "case": case, "floor": floor, "eager": eager, "lazyhook": lazy,
+            "lazy_over_floor_pct_of_eager": 100 * over_floor / eager_over if eager_over > 0 else None,
+            "lazy_rss_over_floor_mib": lazy["rss_median_mib"] - floor["rss_median_mib"],
+        })
+    return rows
+
+
+def versions() -> dict[str, str]:
+    from importlib import metadata
+
+    found = {}
+    for dist in ["lazyhook", "torch", "numpy", "scipy", "scikit-learn", "matplotlib", "pandas"]:
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def markdown(rows: list[dict], rounds: int) -> str:
+    lines = [
+        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{platform.system()} {platform.release()}; medians of {rounds} fresh processes after a warm-up.",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
+        "",
+        "| case | eager wall | lazyhook wall | floor (`-c pass`) | lazy over floor, % of eager's | eager RSS | lazyhook RSS | floor RSS |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        if "skipped" in row:
+            lines.append(f"| `{row['case']}` | skipped: {row['skipped']} | | | | | | |")
+            continue
+        e, z, f = row["eager"], row["lazyhook"], row["floor"]
+        pct = row["lazy_over_floor_pct_of_eager"]
+        lines.append(
+            f"| `{row['case']}` | {e['wall_median_ms']:.1f} ms | {z['wall_median_ms']:.1f} ms | "
+            f"{f['wall_median_ms']:.1f} ms | {pct:.1f}% | {e['rss_median_mib']:.1f} MiB | "
+            f"{z['rss_median_mib']:.1f} MiB | {f['rss_median_mib']:.1f} MiB |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7, help="measured rounds per variant (default 7)")
+    parser.add_argument("--only", help="run only cases whose name contains this text")
+    parser.add_argument("--json", help="also write the raw results to this file")
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    rows = import_cases(args.rounds, args.only)
+    print(markdown(rows, args.rounds))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"python": platform.python_version(), "versions": versions(), "rows": rows}, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

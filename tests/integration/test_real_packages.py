@@ -1,0 +1,112 @@
+"""Real heavy packages, lazily and eagerly, in fresh interpreters: same results, real deferral.
+
+Needs the ``integration`` extra (numpy, scipy, matplotlib) and, on Python 3.11,
+``pip install torch==2.13.0`` (the CPU build; never another version).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+SRC = os.path.join(os.path.dirname(__file__), "..", "..", "src")
+
+
+def run(imports: str, work: str, setup: str) -> dict:
+    script = "\n".join([
+        "import json, sys",
+        setup,
+        "before = set(sys.modules)",
+        textwrap.dedent(imports),
+        "import lazyhook",
+        "deferred = sorted(n for n in sys.modules if lazyhook.is_pending(n))",
+        "executed = sorted(n for n in set(sys.modules) - before if not lazyhook.is_pending(n))",
+        textwrap.dedent(work),
+        'print(json.dumps({"deferred": deferred, "executed": executed, "result": result}))',
+    ])
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(SRC), MPLBACKEND="Agg")
+    env.pop("LAZY_IMPORTS", None)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def compare(imports: str, work: str, packages: list[str]) -> tuple[dict, dict]:
+    for package in packages:
+        if importlib.util.find_spec(package) is None:
+            pytest.skip(f"{package} is not installed here")
+    lazy = run(imports, work, f"import lazyhook; lazyhook.install({packages!r})")
+    eager = run(imports, work, "")
+    assert lazy["result"] == eager["result"]
+    return lazy, eager
+
+
+def test_scipy_stats_stays_lazy_then_computes_the_same():
+    lazy, eager = compare(
+        "import scipy.stats",
+        "result = [round(float(scipy.stats.norm.cdf(1.0)), 12), float(scipy.stats.ttest_1samp([1, 2, 3, 4], 2).statistic)]",
+        ["scipy", "numpy"],
+    )
+    assert {"scipy", "scipy.stats"} <= set(lazy["deferred"])
+    assert not any(n.startswith("scipy") for n in lazy["executed"])
+    assert "scipy.stats._distn_infrastructure" in eager["executed"]
+
+
+def test_numpy_stays_lazy_then_computes_the_same():
+    lazy, _ = compare("import numpy as np", "result = int(np.arange(10).sum()) + float(np.linalg.norm([3, 4]))", ["numpy"])
+    assert lazy["deferred"] == ["numpy"]
+    assert not any(n.startswith("numpy") for n in lazy["executed"])
+
+
+def test_matplotlib_pyplot_stays_lazy_then_renders_the_same_pixels():
+    lazy, _ = compare(
+        "import matplotlib.pyplot as plt",
+        """
+        import numpy as np
+        fig, ax = plt.subplots(figsize=(2, 2), dpi=50)
+        ax.plot([0, 1, 2], [2, 0, 1])
+        fig.canvas.draw()
+        pixels = np.asarray(fig.canvas.buffer_rgba())
+        result = [list(pixels.shape), int(pixels.astype('int64').sum()), plt.get_backend().lower()]
+        """,
+        ["matplotlib", "numpy"],
+    )
+    assert {"matplotlib", "matplotlib.pyplot"} <= set(lazy["deferred"])
+    assert not any(n.startswith("matplotlib") for n in lazy["executed"])
+
+
+def test_torch_nn_functional_stays_lazy_then_computes_the_same():
+    lazy, eager = compare(
+        "import torch\nimport torch.nn.functional as F\nfrom torch import nn",
+        """
+        torch.manual_seed(0)
+        layer = nn.Linear(3, 2)
+        out = F.relu(layer(torch.tensor([[1.0, -2.0, 3.0]])))
+        result = [round(v, 6) for v in out.flatten().tolist()] + [str(type(F))]
+        """,
+        ["torch"],
+    )
+    assert {"torch", "torch.nn", "torch.nn.functional"} <= set(lazy["deferred"])
+    assert not any(n.startswith("torch") for n in lazy["executed"])
+    assert "torch._C" in eager["executed"]
+
+
+def test_sklearn_ensemble_from_import_loads_what_it_needs_and_matches():
+    compare(
+        "from sklearn.ensemble import RandomForestClassifier",
+        """
+        from sklearn.datasets import load_iris
+        X, y = load_iris(return_X_y=True)
+        clf = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+        result = clf.predict(X[:10]).tolist()
+        """,
+        ["sklearn"],
+    )
