@@ -11,9 +11,10 @@ from _thread import RLock
 
 from . import _lazymodule
 from ._lazymodule import LazyImportError
+from ._policy import PolicyError
 from ._finder import LazyFinder
 
-__all__ = ["Installation", "LazyImportError", "install", "is_pending", "uninstall", "__version__"]
+__all__ = ["Installation", "LazyImportError", "PolicyError", "install", "is_pending", "uninstall", "__version__"]
 __version__ = "0.1.0"
 
 _lock = RLock()
@@ -23,12 +24,13 @@ _the_finder: LazyFinder | None = None
 class Installation:
     """Handle returned by :func:`install`; as a context manager it uninstalls on exit."""
 
-    def __init__(self, finder: LazyFinder) -> None:
+    def __init__(self, finder: LazyFinder | None, policy=None) -> None:
         self.finder = finder
+        self.policy = policy
 
     @property
     def packages(self) -> frozenset[str]:
-        return frozenset(self.finder.roots)
+        return frozenset(self.finder.roots) if self.finder is not None else frozenset()
 
     def uninstall(self) -> None:
         uninstall()
@@ -40,42 +42,71 @@ class Installation:
         uninstall()
 
     def __repr__(self) -> str:
-        return f"<lazyhook.Installation packages={sorted(self.finder.roots)}>"
+        return f"<lazyhook.Installation packages={sorted(self.packages)}>"
 
 
-def _check_name(name: object) -> str:
-    if not isinstance(name, str) or not all(part.isidentifier() for part in name.split(".")):
-        raise ValueError(
-            f"lazyhook: {name!r} is not a module name; use dotted Python identifiers such as 'torch'"
-        )
-    return name
+def install(packages=None, *, never_lazy=(), policy: bool = True) -> Installation:
+    """Defer module-level imports of configured packages until their first use.
 
-
-def install(packages=None, *, never_lazy=()) -> Installation:
-    """Defer module-level imports of ``packages`` (top-level names) until first use.
-
-    Idempotent: a second call adds names to the one finder at ``sys.meta_path[0]``.
+    With no arguments the policy in effect is used (``LAZYHOOK_POLICY``, ``lazyhook.toml``,
+    ``[tool.lazyhook]``, the environment's policy, ``LAZY_IMPORTS``); ``packages`` (top-level
+    names or ``@preset``) add to it, ``never_lazy`` names packages or subtrees to keep eager,
+    and ``policy=False`` ignores every file and variable but the kill switch.  Bad input
+    raises ``PolicyError`` naming the source and the fix.  Idempotent: a second call adds
+    names to the one finder at ``sys.meta_path[0]``.
     """
-    global _the_finder
-    names = [_check_name(name) for name in (packages or ())]
-    excluded = [_check_name(name) for name in never_lazy]
+    from . import _policy
+
+    if isinstance(packages, str):
+        raise TypeError("lazyhook.install() takes a list of names, e.g. install(['torch'])")
+    resolved = _policy.resolve() if policy else _policy.resolve(environ={
+        k: v for k, v in os.environ.items() if k == _policy.ENV_DISABLE}, cwd="\0")
+    _add_names(resolved, packages or (), "install()")
+    for name in never_lazy:
+        if not isinstance(name, str) or not _policy.is_module_name(name):
+            raise _policy.PolicyError(
+                f"never_lazy: {name!r} is not a module name; use dotted Python identifiers such as 'torch.distributed'")
+        resolved.never_lazy[name] = "never_lazy passed to install()"
+    return install_policy(resolved.finish())
+
+
+def _add_names(resolved, names, why: str) -> None:
+    from ._policy import PRESETS, PolicyError, is_module_name
+
     for name in names:
-        if "." in name:
-            raise ValueError(
-                f"lazyhook: {name!r} is a submodule; list its top-level package "
-                f"{name.partition('.')[0]!r} (submodules of a lazy package are lazy too)"
-            )
+        if isinstance(name, str) and name.startswith("@") and name[1:] in PRESETS:
+            resolved.add(PRESETS[name[1:]], f"preset {name} ({why})")
+        elif not isinstance(name, str) or not is_module_name(name):
+            raise PolicyError(f"{why}: {name!r} is not a module name; use top-level package names such as "
+                              f"'torch' or a preset such as '@ml'")
+        elif "." in name:
+            raise PolicyError(f"{why}: {name!r} is a submodule; list its top-level package "
+                              f"{name.partition('.')[0]!r} (submodules of a lazy package are lazy too)")
+        else:
+            resolved.add([name], why)
+
+
+def install_policy(resolved) -> Installation:
+    """Install a resolved policy (the one code path behind every way in)."""
+    global _the_finder
     with _lock:
+        if not resolved.enabled:
+            return Installation(_the_finder, resolved)
         finder = _the_finder
         if finder is None:
             finder = _the_finder = LazyFinder()
         if not any(entry is finder for entry in sys.meta_path):
             sys.meta_path.insert(0, finder)
         _lazymodule.would_defer = finder.would_defer
-        finder.never_lazy = finder.never_lazy.union(excluded)
-        finder.roots.update(names)
-        finder.watched.update(names)
-        return Installation(finder)
+        finder.never_lazy = finder.never_lazy.union(resolved.never_lazy_names())
+        finder.roots.update(resolved.lazy)
+        finder.watched.update(resolved.lazy)
+        finder.policy = resolved
+        if resolved.report != "none":
+            from ._report import enable_summary_at_exit
+
+            enable_summary_at_exit()
+        return Installation(finder, resolved)
 
 
 def uninstall() -> None:

@@ -37,7 +37,7 @@ class LazyFinder:
         # of trees still pending, whose eager submodule imports must load parents first.
         self.watched: set[str] = set()
         self.never_lazy: frozenset[str] = frozenset()
-        self.skipped: dict[str, str] = {}  # name -> why it was imported eagerly
+        self.policy = None  # the resolved policy last installed, for status
 
     def find_spec(self, name, path=None, target=None):
         watched = self.watched

@@ -1,0 +1,337 @@
+"""The ``lazyhook`` command (also ``python -m lazyhook``).
+
+Conventions: ``--help`` everywhere, ``--version``, exit code 2 on usage errors,
+diagnostics on stderr, results on stdout; lazyhook never colours its output, so
+``NO_COLOR`` always holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from . import __version__
+
+ENV_PTH = "lazyhook-env.pth"
+
+
+class CliError(Exception):
+    """A refusal with a message for the user (exit code 1)."""
+
+
+# --- run ------------------------------------------------------------------------------
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import runpy
+
+    from . import _add_names, _policy, install_policy
+
+    policy = _policy.resolve()
+    if args.lazy:
+        names, presets = _policy.parse_names(args.lazy, "--lazy")
+        _add_names(policy, names + ["@" + p for p in presets], "--lazy")
+    install_policy(policy.finish())
+    if args.module:
+        target, argv0 = args.module, args.module
+    elif args.target:
+        target, argv0 = args.target, args.target
+    else:
+        raise _usage("run needs a script or -m MODULE")
+    sys.argv[:] = [argv0, *args.args]
+    try:
+        if args.module:
+            runpy.run_module(target, run_name="__main__", alter_sys=True)
+        else:
+            sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
+            runpy.run_path(target, run_name="__main__")
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - show the program's own traceback
+        tb = exc.__traceback__
+        # Drop lazyhook's and runpy's frames: the traceback starts in the program.
+        while tb is not None and _is_ours(tb.tb_frame.f_code.co_filename):
+            tb = tb.tb_next
+        tb = tb or exc.__traceback__
+        sys.excepthook(type(exc), exc.with_traceback(tb), tb)
+        return 1
+    return 0
+
+
+def _is_ours(filename: str) -> bool:
+    import runpy
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    return filename.startswith(here) or filename == runpy.__file__ or filename.startswith("<frozen runpy")
+
+
+# --- environment activation -------------------------------------------------------------
+
+def _environment() -> tuple[str, str]:
+    """(environment prefix, site-packages) of this interpreter, or a CliError."""
+    import sysconfig
+
+    if sys.prefix == sys.base_prefix:
+        raise CliError(
+            f"{sys.executable} is not in a virtual environment (sys.prefix is {sys.prefix}); "
+            "lazyhook only activates virtual environments. Create one with `python -m venv .venv`, "
+            "install lazyhook there, and run its `python -m lazyhook enable`."
+        )
+    site = sysconfig.get_paths()["purelib"]
+    return sys.prefix, site
+
+
+def _pth_path() -> str:
+    return os.path.join(_environment()[1], ENV_PTH)
+
+
+def environment_pth_line(table: dict, origin: str) -> str:
+    """The one line of ``lazyhook-env.pth``: activate with an embedded policy literal.
+
+    Wrapped in ``try`` so that an environment where lazyhook was uninstalled without
+    ``disable`` still starts, with one warning line instead of a traceback.
+    """
+    code = (
+        "try:\n"
+        "    import lazyhook._startup as _s\n"
+        "except Exception as _e:\n"
+        "    sys.stderr.write('lazyhook: environment activation failed: %r -- imports stay eager\\n' % (_e,))\n"
+        "else:\n"
+        f"    _s.activate({table!r}, {origin!r})\n"
+    )
+    return f"import sys; exec({code!r})\n"
+
+
+def _read_environment_policy(path: str) -> tuple[dict, str] | None:
+    """The policy embedded by ``enable`` (None when not enabled)."""
+    import ast
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            line = fh.read()
+    except FileNotFoundError:
+        return None
+    for node in ast.walk(ast.parse(line)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "exec":
+            code = ast.literal_eval(node.args[0])
+            for inner in ast.walk(ast.parse(code)):
+                if isinstance(inner, ast.Call) and getattr(inner.func, "attr", None) == "activate":
+                    table, origin = (ast.literal_eval(arg) for arg in inner.args)
+                    return table, origin
+    return None
+
+
+def cmd_enable(args: argparse.Namespace) -> int:
+    from . import _policy
+
+    prefix, site = _environment()
+    table: dict = {}
+    origin = "lazyhook enable"
+    if args.policy:
+        path = os.path.abspath(args.policy)
+        table = _policy._parse_file(path, "LAZYHOOK_POLICY") or {}
+        origin = path
+    if args.lazy:
+        names, presets = _policy.parse_names(args.lazy, "--lazy")
+        table = dict(table)
+        table["lazy"] = list(table.get("lazy", [])) + names + ["@" + p for p in presets]
+    if args.never_lazy:
+        bad = [n for n in args.never_lazy.split(",") if not _policy.is_module_name(n.strip())]
+        if bad:
+            raise _usage(f"--never-lazy: {', '.join(map(repr, bad))} are not module names")
+        table["never-lazy"] = list(table.get("never-lazy", [])) + [n.strip() for n in args.never_lazy.split(",")]
+    if not table.get("lazy") and not table.get("presets"):
+        raise _usage("enable needs --lazy NAMES or --policy FILE naming at least one lazy package")
+    if not os.access(site, os.W_OK):
+        raise CliError(f"cannot write to {site} (read-only site-packages); nothing was changed")
+    pth = os.path.join(site, ENV_PTH)
+    line = environment_pth_line(table, origin)
+    tmp = pth + ".tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(line)
+        os.replace(tmp, pth)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise CliError(f"cannot write {pth}: {exc.strerror}; nothing was changed") from None
+    print(f"lazyhook enabled for {prefix}")
+    print(f"  wrote {pth}")
+    print("  `python -m lazyhook status` shows what is lazy; `python -m lazyhook disable` undoes this")
+    return 0
+
+
+def cmd_disable(args: argparse.Namespace) -> int:
+    prefix, site = _environment()
+    pth = os.path.join(site, ENV_PTH)
+    if not os.path.exists(pth):
+        print(f"lazyhook was not enabled for {prefix}; nothing to do")
+        return 0
+    try:
+        os.unlink(pth)
+    except OSError as exc:
+        raise CliError(f"cannot remove {pth}: {exc.strerror}") from None
+    print(f"lazyhook disabled for {prefix}")
+    print(f"  removed {pth}")
+    return 0
+
+
+def status_data() -> dict:
+    from . import _policy
+
+    data: dict = {"version": __version__, "python": sys.version.split()[0], "executable": sys.executable}
+    env_policy = None
+    try:
+        prefix, site = _environment()
+        pth = os.path.join(site, ENV_PTH)
+        found = _read_environment_policy(pth)
+        data["environment"] = {"prefix": prefix, "enabled": found is not None, "pth": pth if found else None}
+        if found:
+            env_policy = found
+    except CliError as exc:
+        data["environment"] = {"prefix": sys.prefix, "enabled": False, "note": str(exc)}
+    data["variables"] = {k: os.environ[k] for k in (
+        _policy.ENV_NAMES, _policy.ENV_POLICY, _policy.ENV_DISABLE, _policy.ENV_REPORT) if k in os.environ}
+    try:
+        policy = _policy.resolve(environment_policy=env_policy[0] if env_policy else None,
+                                 environment_origin=env_policy[1] if env_policy else "").finish()
+    except _policy.PolicyError as exc:
+        data["error"] = str(exc)
+        return data
+    data["kill_switch"] = policy.disabled_by or None
+    data["sources_found"] = [{"kind": k, "path": p} for k, p in policy.sources_found]
+    data["in_effect"] = {"kind": policy.file_in_effect[0], "path": policy.file_in_effect[1]} if policy.file_in_effect else None
+    data["lazy"] = dict(sorted(policy.lazy.items()))
+    data["eager_although_configured"] = dict(sorted(policy.excluded.items()))
+    data["never_lazy"] = policy.never_lazy_names()
+    data["report"] = policy.report
+    return data
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    data = status_data()
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 1 if "error" in data else 0
+    env = data["environment"]
+    print(f"lazyhook {data['version']} on Python {data['python']} ({data['executable']})")
+    if env.get("enabled"):
+        print(f"environment: enabled for {env['prefix']} ({env['pth']})")
+    else:
+        print(f"environment: not enabled for {env['prefix']}" + (" (not a virtual environment)" if env.get("note") else ""))
+    for key, value in data["variables"].items():
+        print(f"variable: {key}={value}")
+    if "error" in data:
+        print(f"policy error: {data['error']}", file=sys.stderr)
+        return 1
+    if data["kill_switch"]:
+        print(f"kill switch: ON ({data['kill_switch']}): every import is eager")
+    print("policy sources found:" if data["sources_found"] else "policy sources found: none")
+    for src in data["sources_found"]:
+        mark = "  <- in effect" if data["in_effect"] == src else ""
+        print(f"  {src['kind']:<16} {src['path']}{mark}")
+    print("lazy packages:" if data["lazy"] else "lazy packages: none")
+    for name, why in data["lazy"].items():
+        print(f"  {name:<16} {why}")
+    if data["eager_although_configured"]:
+        print("eager although configured:")
+        for name, why in data["eager_although_configured"].items():
+            print(f"  {name:<16} {why}")
+    if data["never_lazy"]:
+        print("never lazy: " + ", ".join(data["never_lazy"]))
+    print(f"report at exit: {data['report']}")
+    return 0
+
+
+# --- parser -----------------------------------------------------------------------------
+
+class _UsageError(Exception):
+    pass
+
+
+def _usage(message: str) -> _UsageError:
+    return _UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lazyhook", description="Make ordinary imports of heavy packages lazy, with no code change.")
+    parser.add_argument("--version", action="version", version=f"lazyhook {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", help="run a script or module with lazyhook on",
+                         description="Run a program with lazyhook on: its exit code, argv, __main__ and tracebacks are its own.")
+    run.add_argument("--lazy", metavar="NAMES", help="extra lazy packages or @presets, comma-separated")
+    run.add_argument("-m", dest="module", metavar="MODULE", help="run a library module as a script")
+    run.add_argument("target", nargs="?", help="the script to run")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the program")
+    run.set_defaults(func=cmd_run)
+    enable = sub.add_parser("enable", help="turn lazyhook on for every start of this virtual environment",
+                            description="Write lazyhook-env.pth into this virtual environment's site-packages so every "
+                                        "interpreter start uses the given policy.")
+    enable.add_argument("--lazy", metavar="NAMES", help="lazy packages or @presets, comma-separated")
+    enable.add_argument("--policy", metavar="FILE", help="a lazyhook TOML policy file to embed")
+    enable.add_argument("--never-lazy", metavar="NAMES", help="packages or subtrees to keep eager, comma-separated")
+    enable.set_defaults(func=cmd_enable)
+    disable = sub.add_parser("disable", help="turn whole-environment activation off again",
+                             description="Remove lazyhook-env.pth; nothing of lazyhook's activation is left behind.")
+    disable.set_defaults(func=cmd_disable)
+    status = sub.add_parser("status", help="say what is in effect and where each setting came from",
+                            description="Whether lazyhook is on, which policy sources exist, which is in effect, "
+                                        "and which packages are lazy and why.")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    # `run` passes everything after the script or -m MODULE to the program untouched.
+    if argv[:1] == ["run"]:
+        args = _parse_run(parser, argv[1:])
+    else:
+        args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    from ._policy import PolicyError
+
+    try:
+        return args.func(args)
+    except _UsageError as exc:
+        parser.exit(2, f"lazyhook {args.command}: error: {exc}\n")
+    except (CliError, PolicyError) as exc:
+        print(f"lazyhook {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parse_run(parser: argparse.ArgumentParser, rest: list[str]) -> argparse.Namespace:
+    args = argparse.Namespace(command="run", func=cmd_run, lazy=None, module=None, target=None, args=[])
+    i = 0
+    while i < len(rest):
+        word = rest[i]
+        if word in ("-h", "--help"):
+            parser.parse_args(["run", "--help"])
+        elif word == "--lazy" or word.startswith("--lazy="):
+            if "=" in word:
+                args.lazy = word.split("=", 1)[1]
+            elif i + 1 < len(rest):
+                i += 1
+                args.lazy = rest[i]
+            else:
+                parser.exit(2, "lazyhook run: error: --lazy needs NAMES\n")
+        elif word == "-m":
+            if i + 1 >= len(rest):
+                parser.exit(2, "lazyhook run: error: -m needs a MODULE\n")
+            args.module, args.args = rest[i + 1], rest[i + 2:]
+            return args
+        elif word.startswith("-") and word != "-":
+            parser.exit(2, f"lazyhook run: error: unknown option {word!r}; see `lazyhook run --help`\n")
+        else:
+            args.target, args.args = word, rest[i + 1:]
+            return args
+        i += 1
+    parser.exit(2, "lazyhook run: error: give a script or -m MODULE; see `lazyhook run --help`\n")

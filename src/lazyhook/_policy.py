@@ -1,0 +1,337 @@
+"""Which packages are lazy, and why: environment variables, policy files, presets.
+
+Everything the user can write is parsed here, in one place, into a ``Policy``; the
+finder is only ever handed plain names.  Start-up cost matters: ``tomllib`` (~4 ms)
+is imported only when a policy file changed since it was last parsed, because parsed
+files are cached with ``marshal`` under the user's cache directory.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ENV_NAMES = "LAZY_IMPORTS"  # names and @presets, comma-separated
+ENV_POLICY = "LAZYHOOK_POLICY"  # path of a policy file
+ENV_DISABLE = "LAZYHOOK_DISABLE"  # kill switch: 1/true/yes/on
+ENV_REPORT = "LAZYHOOK_REPORT"  # none | summary
+
+PRESETS: dict[str, tuple[str, ...]] = {
+    "ml": ("torch", "torchvision", "transformers", "timm", "tensorflow", "sklearn", "ultralytics"),
+    "data": ("numpy", "pandas", "matplotlib", "seaborn", "scipy"),
+    "image": ("PIL", "cv2"),
+    "utils": ("safetensors", "einops", "sqlalchemy"),
+}
+
+# Modules that break when their body runs later than the import statement.  Applied
+# to every policy unless listed under ``force-lazy``.
+NEVER_LAZY: dict[str, str] = {
+    "ddtrace": "instruments libraries as they are imported (ddtrace.auto); deferred, it misses them",
+    "opentelemetry": "auto-instrumentation patches libraries at import; deferred, it misses them",
+    "setuptools": "replaces the stdlib distutils at import (_distutils_hack)",
+    "pkg_resources": "declares namespace packages and fixes sys.path at import",
+    "readline": "changes how input() edits lines, as an import side effect",
+    "rlcompleter": "installs tab completion in readline, as an import side effect",
+    "absl": "absl.logging sets the logging module's logger class and root handler at import",
+}
+
+REPORT_VALUES = ("none", "summary")
+
+KEYS = {
+    "lazy": "list of top-level package names (or @preset) to import lazily",
+    "presets": f"list of preset names: {', '.join(PRESETS)}",
+    "never-lazy": "list of packages or subtrees (e.g. torch.distributed) always imported eagerly",
+    "force-lazy": "list of packages to keep lazy although lazyhook's built-in list makes them eager",
+    "report": f"one of {', '.join(repr(v) for v in REPORT_VALUES)}: what to print about loads at exit",
+}
+_FILE_KINDS = ("LAZYHOOK_POLICY", "lazyhook.toml", "pyproject.toml", "environment")
+
+
+class PolicyError(ValueError):
+    """Bad policy input; the message names where it came from and how to fix it."""
+
+
+class Policy:
+    """The resolved policy: lazy names with the reason for each, and where it came from."""
+
+    __slots__ = ("enabled", "disabled_by", "lazy", "never_lazy", "force_lazy", "excluded",
+                 "report", "sources_found", "file_in_effect")
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.disabled_by = ""
+        self.lazy: dict[str, str] = {}  # name -> why it is lazy
+        self.never_lazy: dict[str, str] = {}  # name -> why it is eager
+        self.force_lazy: set[str] = set()
+        self.excluded: dict[str, str] = {}  # configured lazy but eager, -> why
+        self.report = "none"
+        self.sources_found: list[tuple[str, str]] = []  # (kind, path)
+        self.file_in_effect: tuple[str, str] | None = None
+
+    def add(self, names, why: str) -> None:
+        for name in names:
+            self.lazy.setdefault(name, why)
+
+    def finish(self) -> Policy:
+        """Apply the built-in never-lazy list and the policy's own exclusions."""
+        self.excluded = {}
+        for name in list(self.lazy):
+            if name in self.force_lazy:
+                continue
+            if name in NEVER_LAZY:
+                self.excluded[name] = f"built-in never-lazy list: {NEVER_LAZY[name]}"
+            elif name in self.never_lazy:
+                self.excluded[name] = self.never_lazy[name]
+        for name in self.excluded:
+            del self.lazy[name]
+        return self
+
+    def never_lazy_names(self) -> list[str]:
+        """Subtrees the finder must import eagerly (dotted entries included)."""
+        names = set(self.never_lazy)
+        names.update(n for n in NEVER_LAZY if "." in n and n not in self.force_lazy)
+        return sorted(names)
+
+
+def is_module_name(name: str) -> bool:
+    return bool(name) and all(part.isidentifier() for part in name.split("."))
+
+
+def _suggest(word: str, options) -> str:
+    from difflib import get_close_matches
+
+    close = get_close_matches(word, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def parse_names(text: str, where: str) -> tuple[list[str], list[str]]:
+    """``torch, transformers @data`` -> (names, preset names).  Raises PolicyError."""
+    problems = []
+    names: list[str] = []
+    presets: list[str] = []
+    items = [item.strip() for item in text.replace(";", ",").split(",")]
+    if len(items) == 1 and not items[0]:
+        return names, presets
+    for index, item in enumerate(items, 1):
+        for word in item.split() or [""]:
+            if not word:
+                problems.append(f"item {index} is empty")
+            elif word.startswith("@"):
+                if word[1:] in PRESETS:
+                    presets.append(word[1:])
+                else:
+                    problems.append(f"unknown preset {word!r}{_suggest(word[1:], PRESETS)}")
+            elif not is_module_name(word):
+                problems.append(f"{word!r} is not a module name")
+            elif "." in word:
+                problems.append(f"{word!r} is a submodule; name its top-level package {word.split('.')[0]!r}")
+            else:
+                names.append(word)
+    if problems:
+        raise PolicyError(
+            f"{where}={text!r}: {'; '.join(problems)}. Use comma-separated top-level package "
+            f"names or @presets ({', '.join('@' + p for p in PRESETS)}), e.g. {where}=torch,@data"
+        )
+    return names, presets
+
+
+def truthy(name: str, environ) -> bool:
+    value = environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise PolicyError(f"{name}={environ.get(name)!r}: expected 1/true/yes/on or 0/false/no/off")
+
+
+# --- policy files -------------------------------------------------------------------
+
+def _cache_path(path: str) -> str | None:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not base or base.startswith("~"):
+        return None
+    return os.path.join(base, "lazyhook", "policy-" + path.replace(os.sep, "%").replace(":", "%") + ".marshal")
+
+
+def read_table(path: str, kind: str) -> dict | None:
+    """The lazyhook table of a TOML file (None: pyproject.toml without one), cached."""
+    import marshal
+
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy file ({exc.strerror}); fix the path or unset {ENV_POLICY}") from None
+    stamp = (st.st_mtime_ns, st.st_size)
+    cache = _cache_path(path)
+    if cache:
+        try:
+            with open(cache, "rb") as fh:
+                cached_stamp, table = marshal.load(fh)
+            if tuple(cached_stamp) == stamp:
+                return table
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+    table = _parse_file(path, kind)
+    if cache:
+        try:
+            os.makedirs(os.path.dirname(cache), exist_ok=True)
+            tmp = f"{cache}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as fh:
+                marshal.dump((stamp, table), fh)
+            os.replace(tmp, cache)
+        except OSError:
+            pass
+    return table
+
+
+def _parse_file(path: str, kind: str) -> dict | None:
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy file ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{path}: not valid TOML: {exc}. Fix the syntax (see docs/configuration.md)") from None
+    if kind == "pyproject.toml" or path.endswith("pyproject.toml"):
+        table = data.get("tool", {}).get("lazyhook")
+        if table is None:
+            return None
+        section = "tool.lazyhook"
+    else:
+        table = data.get("tool", {}).get("lazyhook", data) if set(data) == {"tool"} else data
+        section = ""
+    if not isinstance(table, dict):
+        raise PolicyError(f"{path}: [tool.lazyhook] must be a table")
+    validate(table, path, raw.decode("utf-8"), section)
+    return table
+
+
+def _line_of(text: str, key: str, section: str) -> int:
+    lines = text.splitlines()
+    start = 0
+    if section:
+        for number, line in enumerate(lines):
+            if line.strip().replace(" ", "") == f"[{section}]":
+                start = number + 1
+                break
+    for number in range(start, len(lines)):
+        stripped = lines[number].lstrip()
+        if stripped.startswith((key, f'"{key}"', f"'{key}'")) and "=" in stripped:
+            if stripped[len(key):].lstrip().startswith(("=", '"', "'")) or stripped.startswith(('"', "'")):
+                return number + 1
+    return start or 1
+
+
+def validate(table: dict, path: str, text: str, section: str) -> None:
+    """Unknown keys and wrong types name the file, line, key and the fix."""
+    for key, value in table.items():
+        line = _line_of(text, key, section)
+        where = f"{path}:{line}: key {key!r}"
+        if key not in KEYS:
+            known = ", ".join(KEYS)
+            raise PolicyError(f"{where}: unknown key{_suggest(key, KEYS)}; known keys: {known}")
+        if key == "report":
+            if value not in REPORT_VALUES:
+                raise PolicyError(f"{where}: must be {KEYS[key]}, not {value!r}")
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise PolicyError(f"{where}: must be a {KEYS[key]}, e.g. {key} = [\"torch\"]; got {value!r}")
+        for item in value:
+            if key == "presets":
+                if item.lstrip("@") not in PRESETS:
+                    raise PolicyError(f"{where}: unknown preset {item!r}{_suggest(item, PRESETS)}; presets: {', '.join(PRESETS)}")
+            elif key == "lazy" and item.startswith("@"):
+                if item[1:] not in PRESETS:
+                    raise PolicyError(f"{where}: unknown preset {item!r}{_suggest(item[1:], PRESETS)}")
+            elif not is_module_name(item):
+                raise PolicyError(f"{where}: {item!r} is not a module name (dotted Python identifiers)")
+            elif key in ("lazy", "force-lazy") and "." in item:
+                raise PolicyError(f"{where}: {item!r} is a submodule; list its top-level package {item.split('.')[0]!r}")
+
+
+def apply_table(policy: Policy, table: dict, origin: str) -> None:
+    for item in table.get("lazy", ()):
+        if item.startswith("@"):
+            policy.add(PRESETS[item[1:]], f"preset @{item[1:]} ({origin})")
+        else:
+            policy.add([item], f"listed in {origin}")
+    for preset in table.get("presets", ()):
+        preset = preset.lstrip("@")
+        policy.add(PRESETS[preset], f"preset @{preset} ({origin})")
+    for name in table.get("never-lazy", ()):
+        policy.never_lazy.setdefault(name, f"never-lazy in {origin}")
+    policy.force_lazy.update(table.get("force-lazy", ()))
+    if "report" in table:
+        policy.report = table["report"]
+
+
+def find_policy_file(environ, cwd: str) -> tuple[list[tuple[str, str]], tuple[str, str, dict] | None]:
+    """Every policy file present, and the one in effect (the first in precedence order)."""
+    found: list[tuple[str, str]] = []
+    chosen = None
+    explicit = environ.get(ENV_POLICY)
+    if explicit:
+        found.append(("LAZYHOOK_POLICY", explicit))
+        chosen = ("LAZYHOOK_POLICY", explicit, read_table(explicit, "LAZYHOOK_POLICY"))
+    local = os.path.join(cwd, "lazyhook.toml")
+    if os.path.isfile(local):
+        found.append(("lazyhook.toml", local))
+        if chosen is None:
+            chosen = ("lazyhook.toml", local, read_table(local, "lazyhook.toml"))
+    project = os.path.join(cwd, "pyproject.toml")
+    if os.path.isfile(project):
+        table = read_table(project, "pyproject.toml") if chosen is None else None
+        if table is not None or chosen is not None:
+            found.append(("pyproject.toml", project))
+        if chosen is None and table is not None:
+            chosen = ("pyproject.toml", project, table)
+    return found, chosen
+
+
+def resolve(environ=None, cwd: str | None = None, environment_policy: dict | None = None,
+            environment_origin: str = "", files: bool = True) -> Policy:
+    """The policy in effect.  Precedence (first wins for files; names add up):
+
+    1. ``LAZYHOOK_DISABLE`` set true: nothing is lazy.
+    2. One policy file: ``$LAZYHOOK_POLICY``, else ``./lazyhook.toml``, else
+       ``[tool.lazyhook]`` in ``./pyproject.toml``, else the environment's policy
+       written by ``lazyhook enable``.
+    3. ``LAZY_IMPORTS`` names and presets are added to that file's.
+    4. Names passed to ``install()`` are added last.
+
+    ``files=False`` ignores every file and variable but the kill switch.
+    """
+    environ = os.environ if environ is None else environ
+    policy = Policy()
+    if truthy(ENV_DISABLE, environ):
+        policy.enabled = False
+        policy.disabled_by = f"{ENV_DISABLE}={environ.get(ENV_DISABLE)}"
+    if not files:
+        return policy
+    found, chosen = find_policy_file(environ, os.getcwd() if cwd is None else cwd)
+    if environment_policy is not None:
+        found.append(("environment", environment_origin))
+        if chosen is None:
+            chosen = ("environment", environment_origin, environment_policy)
+    policy.sources_found = found
+    if chosen is not None:
+        kind, path, table = chosen
+        policy.file_in_effect = (kind, path)
+        if table:
+            apply_table(policy, table, path if kind != "environment" else f"environment policy ({path})")
+    names_text = environ.get(ENV_NAMES)
+    if names_text:
+        names, presets = parse_names(names_text, ENV_NAMES)
+        policy.add(names, f"{ENV_NAMES}")
+        for preset in presets:
+            policy.add(PRESETS[preset], f"preset @{preset} ({ENV_NAMES})")
+    report = environ.get(ENV_REPORT)
+    if report:
+        if report not in REPORT_VALUES:
+            raise PolicyError(f"{ENV_REPORT}={report!r}: expected one of {', '.join(REPORT_VALUES)}")
+        policy.report = report
+    return policy

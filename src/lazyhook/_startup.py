@@ -1,0 +1,29 @@
+"""Interpreter start-up activation, called from lazyhook's ``.pth`` files.
+
+``lazyhook.pth`` (shipped in the wheel) calls :func:`activate` only when a lazyhook
+variable is set; ``lazyhook-env.pth`` (written by ``lazyhook enable``) calls it with
+the environment's policy.  Start-up must never be broken by us: any problem becomes
+one warning line on stderr and every import stays eager.
+"""
+
+from __future__ import annotations
+
+import sys
+
+_activated = False
+
+
+def activate(environment_policy: dict | None = None, origin: str = "") -> None:
+    """Install the policy in effect; idempotent; never raises."""
+    global _activated
+    if _activated:
+        return
+    _activated = True
+    try:
+        from . import _policy, install_policy
+
+        policy = _policy.resolve(environment_policy=environment_policy, environment_origin=origin)
+        install_policy(policy.finish())
+    except Exception as exc:  # noqa: BLE001 - start-up must survive anything we do
+        message = " ".join(str(exc).split())
+        sys.stderr.write(f"lazyhook: {message} -- imports stay eager\n")

@@ -1,0 +1,324 @@
+"""The ways in, end to end, in a fresh virtual environment built from the wheel.
+
+The ``.pth`` file must come from the wheel (an editable install would not ship it),
+so a session fixture builds the wheel and a virtual environment once per worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import TRACE_MODULE, write_tree
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PKG = {
+    "_trace.py": TRACE_MODULE,
+    "pk/__init__.py": "import _trace; _trace.hit(__name__)\nVALUE = 41\n",
+    "pk2/__init__.py": "import _trace; _trace.hit(__name__)\nVALUE = 42\n",
+    "main.py": """
+        import json, sys
+        import pk, pk2
+        lazyhook = sys.modules.get("lazyhook")
+        state = {n: bool(lazyhook and lazyhook.is_pending(n)) for n in ("pk", "pk2")}
+        print(json.dumps({"pending": state, "argv": sys.argv[1:]}))
+    """,
+}
+
+
+class Venv:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.python = str(path / "bin" / "python")
+        self.site = Path(subprocess.check_output(
+            [self.python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip())
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LAZY", "PYTHON", "VIRTUAL_ENV", "PYTEST"))}
+        env["XDG_CACHE_HOME"] = extra.pop("XDG_CACHE_HOME", str(self.path / "cache"))
+        env.update(extra)
+        return env
+
+    def run(self, args: list[str], cwd: Path, check: bool = True, **env: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run([self.python, *args], cwd=cwd, env=self.env(**env), capture_output=True,
+                              text=True, timeout=120)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def listing(self) -> dict[str, str]:
+        """Every file of site-packages with a hash of its bytes."""
+        out = {}
+        for path in sorted(self.site.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                out[str(path.relative_to(self.site))] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return out
+
+
+@pytest.fixture(scope="session")
+def venv(tmp_path_factory) -> Venv:
+    base = tmp_path_factory.mktemp("wheel-venv")
+    wheel_dir = base / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheel_dir), str(ROOT)],
+                   check=True, capture_output=True)
+    wheel = next(wheel_dir.glob("lazyhook-*.whl"))
+    python = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([python, "-m", "venv", str(base / "venv")], check=True)
+    env = Venv(base / "venv")
+    subprocess.run([env.python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True,
+                   capture_output=True)
+    assert (env.site / "lazyhook.pth").is_file()
+    return env
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    write_tree(tmp_path, PKG)
+    return tmp_path
+
+
+def pending(proc) -> dict:
+    return json.loads(proc.stdout.strip().splitlines()[-1])["pending"]
+
+
+def test_pth_does_nothing_without_a_setting(venv, project):
+    proc = venv.run(["main.py"], project, PYTHONPATH=str(project))
+    assert pending(proc) == {"pk": False, "pk2": False}
+    assert proc.stderr == ""
+    assert "lazyhook" not in venv.run(["-c", "import sys; print(sorted(sys.modules))"], project).stdout
+
+
+def test_lazy_imports_variable_alone_is_enough(venv, project):
+    proc = venv.run(["main.py"], project, PYTHONPATH=str(project), LAZY_IMPORTS="pk")
+    assert pending(proc) == {"pk": True, "pk2": False}
+
+
+def test_install_with_no_arguments_reads_the_policy_in_effect(venv, project):
+    (project / "lazyhook.toml").write_text('lazy = ["pk2"]\n')
+    (project / "app.py").write_text("import lazyhook; lazyhook.install()\nimport main\n")
+    proc = venv.run(["app.py"], project, PYTHONPATH=str(project))
+    assert pending(proc) == {"pk": False, "pk2": True}
+    (project / "app.py").write_text("import lazyhook; lazyhook.install(['pk'])\nimport main\n")
+    assert pending(venv.run(["app.py"], project, PYTHONPATH=str(project))) == {"pk": True, "pk2": True}
+
+
+def test_precedence_between_policy_sources(venv, project, tmp_path_factory):
+    explicit = tmp_path_factory.mktemp("policy") / "explicit.toml"
+    explicit.write_text('[tool.lazyhook]\nlazy = ["pk"]\n')
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.lazyhook]\nlazy = ["pk2"]\n')
+
+    def status(**env):
+        return json.loads(venv.run(["-m", "lazyhook", "status", "--json"], project, **env).stdout)
+
+    only_pyproject = status()
+    assert only_pyproject["in_effect"]["kind"] == "pyproject.toml" and list(only_pyproject["lazy"]) == ["pk2"]
+    (project / "lazyhook.toml").write_text('lazy = ["pk", "pk2"]\nnever-lazy = ["pk2"]\n')
+    local = status()
+    assert local["in_effect"]["kind"] == "lazyhook.toml"
+    assert list(local["lazy"]) == ["pk"] and "pk2" in local["eager_although_configured"]
+    chosen = status(LAZYHOOK_POLICY=str(explicit))
+    assert chosen["in_effect"] == {"kind": "LAZYHOOK_POLICY", "path": str(explicit)}
+    assert [s["kind"] for s in chosen["sources_found"]] == ["LAZYHOOK_POLICY", "lazyhook.toml", "pyproject.toml"]
+    added = status(LAZYHOOK_POLICY=str(explicit), LAZY_IMPORTS="pk2,@image")
+    assert added["lazy"] == {"PIL": "preset @image (LAZY_IMPORTS)", "cv2": "preset @image (LAZY_IMPORTS)",
+                             "pk": f"listed in {explicit}", "pk2": "LAZY_IMPORTS"}
+    # The same policy drives the .pth: pk from the file, pk2 from the variable.
+    proc = venv.run(["main.py"], project, PYTHONPATH=str(project), LAZYHOOK_POLICY=str(explicit))
+    assert pending(proc) == {"pk": True, "pk2": False}
+
+
+def test_builtin_never_lazy_list_applies_unless_forced(venv, project):
+    (project / "lazyhook.toml").write_text('lazy = ["setuptools", "pk"]\n')
+    data = json.loads(venv.run(["-m", "lazyhook", "status", "--json"], project).stdout)
+    assert "setuptools" in data["eager_although_configured"]
+    assert "built-in never-lazy list" in data["eager_although_configured"]["setuptools"]
+    (project / "lazyhook.toml").write_text('lazy = ["setuptools", "pk"]\nforce-lazy = ["setuptools"]\n')
+    data = json.loads(venv.run(["-m", "lazyhook", "status", "--json"], project).stdout)
+    assert "setuptools" in data["lazy"]
+
+
+@pytest.mark.parametrize("case", [
+    "malformed-toml", "unknown-key", "wrong-type", "bad-names", "unknown-preset", "unreadable-file",
+    "missing-file", "bad-kill-switch",
+])
+def test_bad_input_warns_once_and_the_program_runs_eagerly(venv, project, case):
+    env = {"PYTHONPATH": str(project)}
+    policy = project / "policy.toml"
+    if case == "malformed-toml":
+        policy.write_text('lazy = ["pk"\n')
+        env["LAZYHOOK_POLICY"] = str(policy)
+        expect = f"{policy}: not valid TOML"
+    elif case == "unknown-key":
+        policy.write_text('\n\nlazzy = ["pk"]\n')
+        env["LAZYHOOK_POLICY"] = str(policy)
+        expect = f"{policy}:3: key 'lazzy': unknown key (did you mean 'lazy'?)"
+    elif case == "wrong-type":
+        policy.write_text('lazy = "pk"\n')
+        env["LAZYHOOK_POLICY"] = str(policy)
+        expect = f"{policy}:1: key 'lazy': must be a list"
+    elif case == "bad-names":
+        env["LAZY_IMPORTS"] = "torch,,3x"
+        expect = "LAZY_IMPORTS='torch,,3x': item 2 is empty; '3x' is not a module name"
+    elif case == "unknown-preset":
+        env["LAZY_IMPORTS"] = "@dta"
+        expect = "unknown preset '@dta' (did you mean 'data'?)"
+    elif case == "unreadable-file":
+        policy.mkdir()
+        env["LAZYHOOK_POLICY"] = str(policy)
+        expect = f"{policy}: cannot read policy file"
+    elif case == "missing-file":
+        env["LAZYHOOK_POLICY"] = str(project / "nope.toml")
+        expect = "nope.toml: cannot read policy file (No such file or directory)"
+    else:
+        env["LAZYHOOK_DISABLE"] = "maybe"
+        env["LAZY_IMPORTS"] = "pk"
+        expect = "LAZYHOOK_DISABLE='maybe': expected 1/true/yes/on or 0/false/no/off"
+    proc = venv.run(["main.py", "arg"], project, **env)
+    assert proc.returncode == 0
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("lazyhook: ") and lines[0].endswith("-- imports stay eager")
+    assert expect in lines[0]
+    assert pending(proc) == {"pk": False, "pk2": False}
+    # install() raises the same error instead of warning.
+    raised = venv.run(["-c", "import lazyhook\ntry:\n    lazyhook.install()\nexcept lazyhook.PolicyError as e:\n    print(e)"],
+                      project, **env)
+    assert expect in raised.stdout
+
+
+def test_kill_switch_makes_everything_eager(venv, project):
+    proc = venv.run(["main.py"], project, PYTHONPATH=str(project), LAZY_IMPORTS="pk,pk2", LAZYHOOK_DISABLE="1")
+    assert pending(proc) == {"pk": False, "pk2": False}
+    assert proc.stderr == ""
+
+
+def test_enable_disable_status_leave_the_environment_as_it_was(venv, project):
+    venv.run(["-m", "lazyhook", "status"], project)  # warm any byte-code caches first
+    before = venv.listing()
+    out = venv.run(["-m", "lazyhook", "enable", "--lazy", "pk,@utils", "--never-lazy", "pk.sub"], project).stdout
+    assert "lazyhook enabled" in out
+    try:
+        proc = venv.run(["main.py"], project, PYTHONPATH=str(project))
+        assert pending(proc) == {"pk": True, "pk2": False}
+        status = venv.run(["-m", "lazyhook", "status"], project).stdout
+        assert f"environment: enabled for {venv.path}" in status
+        assert "environment" in status and "<- in effect" in status
+        assert "pk               listed in environment policy (lazyhook enable)" in status
+        assert "sqlalchemy" in status and "never lazy: pk.sub" in status
+        killed = venv.run(["main.py"], project, PYTHONPATH=str(project), LAZYHOOK_DISABLE="1")
+        assert pending(killed) == {"pk": False, "pk2": False}
+        # A project policy file takes precedence over the environment's.
+        (project / "lazyhook.toml").write_text('lazy = ["pk2"]\n')
+        assert pending(venv.run(["main.py"], project, PYTHONPATH=str(project))) == {"pk": False, "pk2": True}
+    finally:
+        out = venv.run(["-m", "lazyhook", "disable"], project).stdout
+    assert "lazyhook disabled" in out
+    assert venv.listing() == before
+    (project / "lazyhook.toml").unlink()
+    assert pending(venv.run(["main.py"], project, PYTHONPATH=str(project))) == {"pk": False, "pk2": False}
+    assert "not enabled" in venv.run(["-m", "lazyhook", "status"], project).stdout
+
+
+def test_enable_with_a_policy_file_and_a_broken_uninstall_still_starts(venv, project, tmp_path):
+    policy = project / "env-policy.toml"
+    policy.write_text('[tool.lazyhook]\nlazy = ["pk2"]\n')
+    venv.run(["-m", "lazyhook", "enable", "--policy", str(policy)], project)
+    try:
+        assert pending(venv.run(["main.py"], project, PYTHONPATH=str(project))) == {"pk": False, "pk2": True}
+        # Hide the package as an uninstall without `disable` would: start-up survives.
+        proc = venv.run(["-c", "print('started')"], project, PYTHONPATH=str(tmp_path / "empty"),
+                        **{"PYTHONNOUSERSITE": "1"})
+        assert proc.stdout.strip() == "started"
+    finally:
+        venv.run(["-m", "lazyhook", "disable"], project)
+
+
+def test_enable_refuses_outside_a_virtual_environment_and_without_names(venv, project):
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    src = str(ROOT / "src")
+    proc = subprocess.run([base, "-m", "lazyhook", "enable", "--lazy", "pk"], cwd=project,
+                          env={**venv.env(), "PYTHONPATH": src}, capture_output=True, text=True)
+    if proc.returncode == 0:  # pragma: no cover - the base interpreter is itself a venv here
+        subprocess.run([base, "-m", "lazyhook", "disable"], env={**venv.env(), "PYTHONPATH": src})
+        pytest.skip("the base interpreter is a virtual environment on this machine")
+    assert proc.returncode == 1
+    assert "is not in a virtual environment" in proc.stderr and proc.stdout == ""
+    usage = venv.run(["-m", "lazyhook", "enable"], project, check=False)
+    assert usage.returncode == 2 and "enable needs --lazy NAMES or --policy FILE" in usage.stderr
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+@pytest.mark.parametrize("way", ["variable", "enable"])
+def test_multiprocessing_children_inherit_the_activation(venv, project, method, way):
+    (project / "mp_main.py").write_text(textwrap.dedent(f"""
+        import json, multiprocessing, sys
+        import pk
+
+        def child_state(_):
+            lazyhook = sys.modules.get("lazyhook")
+            return bool(lazyhook and lazyhook.is_pending("pk"))
+
+        if __name__ == "__main__":
+            ctx = multiprocessing.get_context({method!r})
+            with ctx.Pool(2) as pool:
+                print(json.dumps(pool.map(child_state, range(2))))
+    """))
+    env = {"PYTHONPATH": str(project)}
+    if way == "variable":
+        env["LAZY_IMPORTS"] = "pk"
+    else:
+        venv.run(["-m", "lazyhook", "enable", "--lazy", "pk"], project)
+    try:
+        proc = venv.run(["mp_main.py"], project, **env)
+    finally:
+        if way == "enable":
+            venv.run(["-m", "lazyhook", "disable"], project)
+    assert json.loads(proc.stdout) == [True, True]
+
+
+def test_run_command_gives_the_program_its_own_argv_exit_code_main_and_traceback(venv, project):
+    (project / "prog.py").write_text(textwrap.dedent("""
+        import sys
+        import pk
+        import lazyhook
+        print(__name__, sys.argv, lazyhook.is_pending(pk))
+        if "--fail" in sys.argv:
+            raise RuntimeError("program failed")
+        sys.exit(int(sys.argv[-1]))
+    """))
+    ok = venv.run(["-m", "lazyhook", "run", "--lazy", "pk", "prog.py", "a", "7"], project, check=False,
+                  PYTHONPATH=str(project))
+    assert ok.returncode == 7
+    assert ok.stdout.strip() == "__main__ ['prog.py', 'a', '7'] True"
+    failed = venv.run(["-m", "lazyhook", "run", "prog.py", "--fail"], project, check=False, PYTHONPATH=str(project))
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("Traceback (most recent call last):\n  File ")
+    assert "prog.py\", line 7, in <module>" in failed.stderr
+    assert "runpy" not in failed.stderr and "lazyhook" not in failed.stderr
+    assert failed.stderr.strip().endswith("RuntimeError: program failed")
+    as_module = venv.run(["-m", "lazyhook", "run", "--lazy=pk", "-m", "prog", "x", "0"], project, check=False,
+                         PYTHONPATH=str(project))
+    assert as_module.returncode == 0
+    assert as_module.stdout.strip().startswith("__main__ [") and as_module.stdout.strip().endswith("'x', '0'] True")
+
+
+def test_cli_conventions(venv, project):
+    for command in ([], ["run"], ["enable"], ["disable"], ["status"]):
+        proc = venv.run(["-m", "lazyhook", *command, "--help"], project)
+        assert proc.stdout.startswith("usage: lazyhook") and proc.stderr == ""
+    assert venv.run(["-m", "lazyhook", "--version"], project).stdout.startswith("lazyhook ")
+    for bad in (["frobnicate"], ["run"], ["run", "--bogus", "x.py"], ["status", "--nope"], []):
+        proc = venv.run(["-m", "lazyhook", *bad], project, check=False)
+        assert proc.returncode == 2, (bad, proc.stderr)
+        assert proc.stdout == "" and proc.stderr
+    console = venv.path / "bin" / "lazyhook"
+    assert subprocess.run([str(console), "--version"], capture_output=True, text=True).stdout.startswith("lazyhook ")
