@@ -100,6 +100,75 @@ def import_cases(rounds: int, only: str | None) -> list[dict]:
     return rows
 
 
+def build_startup_venvs(work: str) -> tuple[str, str]:
+    """A bare venv and one with lazyhook installed from its wheel (the .pth included)."""
+    import glob
+    import venv
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    pythons = []
+    for name in ("bare", "installed"):
+        path = os.path.join(work, name)
+        venv.EnvBuilder(with_pip=False).create(path)
+        pythons.append(os.path.join(path, "bin", "python"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", work, root], check=True)
+    wheel = glob.glob(os.path.join(work, "lazyhook-*.whl"))[0]
+    site = subprocess.check_output(
+        [pythons[1], "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip()
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", site, wheel], check=True)
+    return pythons[0], pythons[1]
+
+
+def startup_cases(rounds: int) -> list[dict]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as work:
+        bare, installed = build_startup_venvs(work)
+        project = os.path.join(work, "project")
+        os.makedirs(project)
+        policy = os.path.join(project, "lazyhook.toml")
+        with open(policy, "w") as fh:
+            fh.write('lazy = ["torch", "transformers"]\npresets = ["data"]\n')
+        cache = os.path.join(work, "cache")
+        base = clean_env(XDG_CACHE_HOME=cache)
+        variants = {
+            "python -c pass (no lazyhook installed)": ([bare, "-c", "pass"], base, work),
+            ".pth installed, nothing configured": ([installed, "-c", "pass"], base, work),
+            ".pth with LAZY_IMPORTS=torch,transformers": ([installed, "-c", "pass"],
+                                                         {**base, "LAZY_IMPORTS": "torch,transformers"}, work),
+            "import lazyhook; lazyhook.install()": ([installed, "-c", "import lazyhook; lazyhook.install()"], base, work),
+            "install() with ./lazyhook.toml (parsed once, then cached)": (
+                [installed, "-c", "import lazyhook; lazyhook.install()"], base, project),
+            ".pth with LAZYHOOK_POLICY=lazyhook.toml": ([installed, "-c", "pass"], {**base, "LAZYHOOK_POLICY": policy}, work),
+        }
+        samples: dict[str, list[float]] = {name: [] for name in variants}
+        for round_index in range(rounds + 1):
+            for name, (argv, env, cwd) in variants.items():
+                start = time.perf_counter()
+                subprocess.run(argv, env=env, cwd=cwd, check=True)
+                if round_index:
+                    samples[name].append(time.perf_counter() - start)
+        floor = statistics.median(samples["python -c pass (no lazyhook installed)"])
+        rows = []
+        for name, values in samples.items():
+            median = statistics.median(values)
+            rows.append({"case": name, "median_ms": median * 1000, "min_ms": min(values) * 1000,
+                         "over_floor_ms": (median - floor) * 1000})
+        return rows
+
+
+def startup_markdown(rows: list[dict], rounds: int) -> str:
+    lines = [
+        f"Start-up, medians of {rounds} fresh processes (interleaved, warm-up discarded), Python {platform.python_version()}.",
+        "",
+        "| case | median | min | over `python -c pass` |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        lines.append(f"| {row['case']} | {row['median_ms']:.2f} ms | {row['min_ms']:.2f} ms | {row['over_floor_ms']:+.2f} ms |")
+    return "\n".join(lines)
+
+
 def versions() -> dict[str, str]:
     from importlib import metadata
 
@@ -140,14 +209,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7, help="measured rounds per variant (default 7)")
     parser.add_argument("--only", help="run only cases whose name contains this text")
     parser.add_argument("--json", help="also write the raw results to this file")
+    parser.add_argument("--suite", choices=["imports", "startup", "all"], default="all",
+                        help="which group of cases to run (default all)")
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
-    rows = import_cases(args.rounds, args.only)
-    print(markdown(rows, args.rounds))
+    results: dict = {"python": platform.python_version(), "versions": versions()}
+    if args.suite in ("startup", "all"):
+        startup_rounds = max(args.rounds * 4, 20)  # sub-millisecond differences need more samples
+        results["startup"] = startup_cases(startup_rounds)
+        print(startup_markdown(results["startup"], startup_rounds))
+        print()
+    if args.suite in ("imports", "all"):
+        results["imports"] = import_cases(args.rounds, args.only)
+        print(markdown(results["imports"], args.rounds))
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"python": platform.python_version(), "versions": versions(), "rows": rows}, fh, indent=2)
+            json.dump(results, fh, indent=2)
     return 0
 
 
