@@ -14,7 +14,10 @@ from ._lazymodule import LazyImportError
 from ._policy import PolicyError
 from ._finder import LazyFinder
 
-__all__ = ["Installation", "LazyImportError", "PolicyError", "install", "is_pending", "uninstall", "__version__"]
+__all__ = [
+    "Installation", "LazyImportError", "PolicyError", "events", "install", "is_pending", "on_load",
+    "report", "uninstall", "write_report", "__version__",
+]
 __version__ = "0.1.0"
 
 _lock = RLock()
@@ -102,11 +105,29 @@ def install_policy(resolved) -> Installation:
         finder.roots.update(resolved.lazy)
         finder.watched.update(resolved.lazy)
         finder.policy = resolved
-        if resolved.report != "none":
-            from ._report import enable_summary_at_exit
-
-            enable_summary_at_exit()
+        _arrange_reports(resolved)
         return Installation(finder, resolved)
+
+
+_DEFAULT_REPORT_FILES = {"json": "lazyhook-report.json", "trace": "lazyhook-report.trace.json",
+                         "html": "lazyhook-report.html"}
+
+
+def _arrange_reports(resolved) -> None:
+    """Reports chosen by the policy, produced at exit (the report module loads only then)."""
+    if resolved.report == "none" and not resolved.report_dir and not resolved.report_file:
+        return
+    from . import _report
+
+    if resolved.report_dir:
+        _report.at_exit("dir", resolved.report_dir)
+    if resolved.report == "summary":
+        _report.at_exit("summary")
+    elif resolved.report in _DEFAULT_REPORT_FILES or resolved.report_file:
+        import os
+
+        target = resolved.report_file or _DEFAULT_REPORT_FILES[resolved.report]
+        _report.at_exit("file", os.path.abspath(target))
 
 
 def uninstall() -> None:
@@ -128,6 +149,34 @@ def uninstall() -> None:
         if not finder.watched:
             _the_finder = None
             sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
+
+
+def events() -> list[dict]:
+    """Every lazy load recorded so far (see docs/reports.md for the fields)."""
+    from ._report import events as _events
+
+    return _events()
+
+
+def on_load(callback):
+    """Call ``callback(event)`` after every lazy load; returns a function that removes it."""
+    from ._report import on_load as _on_load
+
+    return _on_load(callback)
+
+
+def report(format: str = "table") -> str:  # noqa: A002 - matches the CLI's --format
+    """This process's load report so far: ``table``, ``json``, ``trace`` or ``html``."""
+    from ._report import report as _render
+
+    return _render(format)
+
+
+def write_report(path: str, format: str | None = None) -> str:  # noqa: A002
+    """Write the report to ``path`` (atomically); the format follows the suffix unless given."""
+    from ._report import write_report as _write
+
+    return _write(path, format)
 
 
 def is_pending(module) -> bool:

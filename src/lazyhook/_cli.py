@@ -246,6 +246,28 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- report -----------------------------------------------------------------------------
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from . import _report
+
+    try:
+        reports, notes = _report.collect(args.paths)
+    except _report.ReportError as exc:
+        raise CliError(str(exc)) from None
+    for note in notes:
+        print(f"lazyhook report: {note}", file=sys.stderr)
+    if not reports:
+        raise CliError("no lazyhook reports found in " + ", ".join(args.paths))
+    text = _report.render(reports, args.format)
+    if args.output:
+        _report._atomic_write(args.output, text + "\n")
+        print(f"wrote {args.output} ({len(reports)} process report(s))", file=sys.stderr)
+    else:
+        print(text)
+    return 0
+
+
 # --- parser -----------------------------------------------------------------------------
 
 class _UsageError(Exception):
@@ -283,6 +305,14 @@ def build_parser() -> argparse.ArgumentParser:
                                         "and which packages are lazy and why.")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=cmd_status)
+    rep = sub.add_parser("report", help="merge load reports from one or many processes",
+                         description="Read report files (JSON or JSON Lines) and directories of them, merge them, "
+                                     "and print or write a table, JSON, a Chrome/Perfetto trace or an HTML waterfall.")
+    rep.add_argument("paths", nargs="+", metavar="DIR_OR_FILE", help="report files or directories of them")
+    rep.add_argument("--format", choices=["table", "json", "trace", "html"], default="table",
+                     help="output format (default table)")
+    rep.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    rep.set_defaults(func=cmd_report)
     return parser
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import sys
 from _thread import RLock, get_ident
+from time import time as _now
 
 import _frozen_importlib as _bootstrap
 
@@ -32,6 +33,7 @@ from . import _frames
 ModuleType = type(sys)
 
 PENDING, LOADING, LOADED, FAILED = "pending", "loading", "loaded", "failed"
+IMPORTED_AT = _now()  # fallback origin of report times where the process start is unknown
 
 # Attributes the import system (and tools walking sys.modules) read; a module body that
 # has not run yet already has their final values, set by ``_init_module_attrs``.
@@ -68,6 +70,7 @@ class Entry:
     __slots__ = (
         "name", "root", "module", "spec", "loader", "state", "thread", "final_class",
         "import_site", "first_use", "error", "start", "duration", "thread_name",
+        "wall_start", "rss_before", "rss_after", "imported", "parent",
     )
 
     def __init__(self, module, spec, loader, import_site, final_class) -> None:
@@ -82,9 +85,14 @@ class Entry:
         self.import_site: tuple[str, int, str] = import_site
         self.first_use: tuple[str, int, str, str] | None = None
         self.error: BaseException | None = None
-        self.start = 0.0
-        self.duration = 0.0
+        self.start = 0.0  # perf_counter() when the body started
+        self.duration = 0.0  # seconds, inclusive of everything the body imported
         self.thread_name = ""
+        self.wall_start = 0.0  # time.time() when the body started
+        self.rss_before: int | None = None
+        self.rss_after: int | None = None
+        self.imported: list[str] = []  # modules that entered sys.modules during the body
+        self.parent: str | None = None  # the lazy load this one ran inside, if any
 
     def failure(self) -> LazyImportError:
         file, line, _func = self.import_site
@@ -208,24 +216,60 @@ def _finish(entry: Entry) -> None:
     _forget(entry)
 
 
+def _rss() -> int | None:
+    """Resident set size in bytes (Linux), read cheaply from /proc."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+try:
+    from os import sysconf as _sysconf
+
+    _PAGE_SIZE = _sysconf("SC_PAGE_SIZE")
+except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
+    _PAGE_SIZE = 4096
+
+_loading_stack: dict[int, list[str]] = {}  # thread id -> names of lazy loads under way
+
+
 def _exec(entry: Entry) -> None:
-    from time import perf_counter  # builtin module: free
+    from time import perf_counter, time  # builtin module: free
 
     spec = entry.spec
     entry.state = LOADING
-    entry.thread = get_ident()
+    tid = entry.thread = get_ident()
+    stack = _loading_stack.setdefault(tid, [])
+    entry.parent = stack[-1] if stack else None
+    stack.append(entry.name)
+    modules = sys.modules
+    before = set(modules)
+    entry.rss_before = _rss()
     spec._initializing = True  # eager imports from other threads now wait on the lock
+    entry.wall_start = time()
     entry.start = perf_counter()
     try:
         entry.loader.exec_module(entry.module)
     except BaseException as error:
         entry.duration = perf_counter() - entry.start
+        _record_after(entry, before, stack)
         _fail(entry, error)
         return
     finally:
         spec._initializing = False
     entry.duration = perf_counter() - entry.start
+    _record_after(entry, before, stack)
     _finish(entry)
+
+
+def _record_after(entry: Entry, before: set, stack: list) -> None:
+    entry.rss_after = _rss()
+    entry.imported = [name for name in list(sys.modules) if name not in before]
+    stack.pop()
+    if not stack:
+        _loading_stack.pop(entry.thread, None)
 
 
 def _load(entry: Entry, attr: str, frame) -> bool:

@@ -14,7 +14,9 @@ import sys
 ENV_NAMES = "LAZY_IMPORTS"  # names and @presets, comma-separated
 ENV_POLICY = "LAZYHOOK_POLICY"  # path of a policy file
 ENV_DISABLE = "LAZYHOOK_DISABLE"  # kill switch: 1/true/yes/on
-ENV_REPORT = "LAZYHOOK_REPORT"  # none | summary
+ENV_REPORT = "LAZYHOOK_REPORT"  # none | summary | json | trace | html
+ENV_REPORT_FILE = "LAZYHOOK_REPORT_FILE"  # where json/trace/html go at exit
+ENV_REPORT_DIR = "LAZYHOOK_REPORT_DIR"  # one report file per process, for `lazyhook report`
 
 PRESETS: dict[str, tuple[str, ...]] = {
     "ml": ("torch", "torchvision", "transformers", "timm", "tensorflow", "sklearn", "ultralytics"),
@@ -35,14 +37,16 @@ NEVER_LAZY: dict[str, str] = {
     "absl": "absl.logging sets the logging module's logger class and root handler at import",
 }
 
-REPORT_VALUES = ("none", "summary")
+REPORT_VALUES = ("none", "summary", "json", "trace", "html")
 
 KEYS = {
     "lazy": "list of top-level package names (or @preset) to import lazily",
     "presets": f"list of preset names: {', '.join(PRESETS)}",
     "never-lazy": "list of packages or subtrees (e.g. torch.distributed) always imported eagerly",
     "force-lazy": "list of packages to keep lazy although lazyhook's built-in list makes them eager",
-    "report": f"one of {', '.join(repr(v) for v in REPORT_VALUES)}: what to print about loads at exit",
+    "report": f"one of {', '.join(repr(v) for v in REPORT_VALUES)}: what to produce about loads at exit",
+    "report-file": "path the json/trace/html report is written to at exit",
+    "report-dir": "directory where every process writes its own report file at exit",
 }
 _FILE_KINDS = ("LAZYHOOK_POLICY", "lazyhook.toml", "pyproject.toml", "environment")
 
@@ -55,7 +59,7 @@ class Policy:
     """The resolved policy: lazy names with the reason for each, and where it came from."""
 
     __slots__ = ("enabled", "disabled_by", "lazy", "never_lazy", "force_lazy", "excluded",
-                 "report", "sources_found", "file_in_effect")
+                 "report", "report_file", "report_dir", "sources_found", "file_in_effect")
 
     def __init__(self) -> None:
         self.enabled = True
@@ -65,6 +69,8 @@ class Policy:
         self.force_lazy: set[str] = set()
         self.excluded: dict[str, str] = {}  # configured lazy but eager, -> why
         self.report = "none"
+        self.report_file: str | None = None
+        self.report_dir: str | None = None
         self.sources_found: list[tuple[str, str]] = []  # (kind, path)
         self.file_in_effect: tuple[str, str] | None = None
 
@@ -238,6 +244,10 @@ def validate(table: dict, path: str, text: str, section: str) -> None:
             if value not in REPORT_VALUES:
                 raise PolicyError(f"{where}: must be {KEYS[key]}, not {value!r}")
             continue
+        if key in ("report-file", "report-dir"):
+            if not isinstance(value, str) or not value:
+                raise PolicyError(f"{where}: must be a path string, e.g. {key} = \"lazyhook-reports\"; got {value!r}")
+            continue
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise PolicyError(f"{where}: must be a {KEYS[key]}, e.g. {key} = [\"torch\"]; got {value!r}")
         for item in value:
@@ -267,6 +277,10 @@ def apply_table(policy: Policy, table: dict, origin: str) -> None:
     policy.force_lazy.update(table.get("force-lazy", ()))
     if "report" in table:
         policy.report = table["report"]
+    if "report-file" in table:
+        policy.report_file = table["report-file"]
+    if "report-dir" in table:
+        policy.report_dir = table["report-dir"]
 
 
 def find_policy_file(environ, cwd: str) -> tuple[list[tuple[str, str]], tuple[str, str, dict] | None]:
@@ -334,4 +348,6 @@ def resolve(environ=None, cwd: str | None = None, environment_policy: dict | Non
         if report not in REPORT_VALUES:
             raise PolicyError(f"{ENV_REPORT}={report!r}: expected one of {', '.join(REPORT_VALUES)}")
         policy.report = report
+    policy.report_file = environ.get(ENV_REPORT_FILE) or policy.report_file
+    policy.report_dir = environ.get(ENV_REPORT_DIR) or policy.report_dir
     return policy

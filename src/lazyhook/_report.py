@@ -1,61 +1,409 @@
-"""What the lazy loads cost: a summary table at exit (``report = "summary"``)."""
+"""What the lazy loads cost: events, callbacks, and reports in four formats.
+
+Report schema, version 1 (``SCHEMA_VERSION``), documented in docs/reports.md:
+
+* a JSON document ``{"lazyhook_report": 1, "process": {...}, "events": [...],
+  "never_loaded": [...], "never_imported": [...]}`` for one process;
+* the same content as JSON Lines (``{"kind": "header"|"event"|"never_loaded"|"end", ...}``)
+  for files written into a report directory by many processes, so that a truncated
+  file can still be read up to its last complete line.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 
-from . import _lazymodule
+from . import __version__, _lazymodule
 
-_registered = False
-
-
-def loads() -> list[dict]:
-    """One record per module lazyhook deferred, in the order they were imported."""
-    records = []
-    for entry in list(_lazymodule._history):
-        file, line, _func = entry.import_site
-        use = entry.first_use
-        records.append({
-            "module": entry.name,
-            "state": entry.state,
-            "duration_s": entry.duration,
-            "imported_at": f"{file}:{line}",
-            "first_used_at": f"{use[0]}:{use[1]}" if use else None,
-            "attribute": use[3] if use else None,
-            "thread": entry.thread_name or None,
-        })
-    return records
+SCHEMA_VERSION = 1
+FORMATS = ("table", "json", "trace", "html")
+_callbacks: list = []
+_exit_actions: dict[str, object] = {}
 
 
-def summary_table(records: list[dict]) -> str:
-    loaded = sorted((r for r in records if r["state"] == "loaded"), key=lambda r: -r["duration_s"])
-    never = [r for r in records if r["state"] == "pending"]
-    failed = [r for r in records if r["state"] == "failed"]
-    lines = ["lazyhook: lazy loads (slowest first)"]
-    width = max([len(r["module"]) for r in records] + [6])
-    lines.append(f"  {'module':<{width}}  {'load':>9}  first used at")
-    for r in loaded:
-        where = f"{r['first_used_at']} ({r['attribute']})" if r["first_used_at"] else "-"
-        lines.append(f"  {r['module']:<{width}}  {r['duration_s'] * 1000:>7.1f}ms  {where}")
-    for r in failed:
-        lines.append(f"  {r['module']:<{width}}  {'FAILED':>9}  {r['first_used_at']}")
-    total = sum(r["duration_s"] for r in loaded)
-    lines.append(f"  {len(loaded)} loaded in {total * 1000:.1f} ms (inclusive times; nested loads count in their parents)")
+# --- events ---------------------------------------------------------------------------
+
+def _process_start_epoch() -> float:
+    """When this process started (Linux /proc, ~10 ms resolution), else lazyhook's import.
+
+    The process's age is the system uptime minus its start time since boot, both
+    relative to boot (``/proc/stat``'s ``btime`` is whole seconds: too coarse).
+    """
+    import time
+
+    try:
+        now = time.time()
+        with open("/proc/uptime", "rb") as fh:
+            uptime = float(fh.read().split()[0])
+        with open("/proc/self/stat", "rb") as fh:
+            start_ticks = int(fh.read().rsplit(b")", 1)[1].split()[19])
+        age = uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+        return min(now - age, _lazymodule.IMPORTED_AT)
+    except (OSError, ValueError, IndexError):
+        return _lazymodule.IMPORTED_AT
+
+
+_START = None
+
+
+def process_start() -> float:
+    global _START
+    if _START is None:
+        _START = _process_start_epoch()
+    return _START
+
+
+def event_of(entry) -> dict:
+    """The report record of one finished lazy load."""
+    file, line, func = entry.import_site
+    use = entry.first_use
+    return {
+        "module": entry.name,
+        "status": entry.state,
+        "start_s": round(entry.wall_start - process_start(), 6),
+        "duration_s": round(entry.duration, 6),
+        "imported_modules": list(entry.imported),
+        "trigger": {"file": use[0], "line": use[1], "function": use[2], "attribute": use[3]} if use else None,
+        "imported_at": {"file": file, "line": line, "function": func},
+        "thread": entry.thread_name or str(entry.thread),
+        "thread_id": entry.thread,
+        "rss_before": entry.rss_before,
+        "rss_after": entry.rss_after,
+        "parent": entry.parent,
+        "error": repr(entry.error) if entry.error is not None else None,
+    }
+
+
+def events() -> list[dict]:
+    """Every lazy load recorded so far, in the order the loads finished."""
+    return [event_of(e) for e in list(_lazymodule._history) if e.state in ("loaded", "failed")]
+
+
+def never_loaded() -> list[dict]:
+    out = []
+    for e in list(_lazymodule._history):
+        if e.state == "pending":
+            file, line, func = e.import_site
+            out.append({"module": e.name, "imported_at": {"file": file, "line": line, "function": func}})
+    return out
+
+
+def never_imported() -> list[str]:
+    """Configured packages the program never imported at all."""
+    finder = sys.modules["lazyhook"]._the_finder
+    roots = set(finder.roots) if finder is not None else set()
+    seen = {e.root for e in _lazymodule._history}
+    return sorted(roots - seen)
+
+
+def on_load(callback):
+    """Call ``callback(event)`` after each lazy load, outside every lock.
+
+    A callback that raises is reported once on stderr and removed; the import goes on.
+    Returns a function that unregisters it.
+    """
+    if not _callbacks:
+        _lazymodule.listeners.append(_dispatch)
+    _callbacks.append(callback)
+
+    def remove() -> None:
+        if callback in _callbacks:
+            _callbacks.remove(callback)
+
+    return remove
+
+
+def _dispatch(entry) -> None:
+    if not _callbacks:
+        return
+    event = event_of(entry)
+    for callback in list(_callbacks):
+        try:
+            callback(event)
+        except Exception as exc:  # noqa: BLE001 - a broken callback never breaks an import
+            if callback in _callbacks:
+                _callbacks.remove(callback)
+            sys.stderr.write(f"lazyhook: load callback {callback!r} raised {exc!r}; it is removed\n")
+
+
+# --- one process ----------------------------------------------------------------------
+
+def snapshot() -> dict:
+    """This process's report document (schema version 1)."""
+    import socket
+    import time
+
+    return {
+        "lazyhook_report": SCHEMA_VERSION,
+        "lazyhook_version": __version__,
+        "process": {
+            "pid": os.getpid(), "host": socket.gethostname(), "argv": list(sys.argv),
+            "python": sys.version.split()[0], "started_at": process_start(), "written_at": time.time(),
+        },
+        "events": events(),
+        "never_loaded": never_loaded(),
+        "never_imported": never_imported(),
+    }
+
+
+def render(reports: list[dict], fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if fmt == "json":
+        return json.dumps(reports[0] if len(reports) == 1 else merged_document(reports), indent=2)
+    if fmt == "trace":
+        return json.dumps(chrome_trace(reports))
+    if fmt == "html":
+        from ._html import waterfall
+
+        return waterfall(reports, summarize(reports))
+    return table(reports)
+
+
+def report(format: str = "table") -> str:  # noqa: A002 - the public keyword
+    """This process's report so far, as ``table``, ``json``, ``trace`` or ``html`` text."""
+    return render([snapshot()], format)
+
+
+def _atomic_write(path: str, text: str) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def write_report(path: str, format: str | None = None) -> str:  # noqa: A002
+    """Write this process's report to ``path`` (format from the suffix unless given)."""
+    if format is None:
+        format = "html" if path.endswith(".html") else "trace" if path.endswith(".trace.json") else \
+            "json" if path.endswith(".json") else "table"
+    _atomic_write(path, render([snapshot()], format) + ("\n" if format == "table" else ""))
+    return path
+
+
+def write_to_directory(directory: str) -> str:
+    """One JSON Lines file per process; names never collide; never half-written."""
+    import socket
+    import uuid
+
+    os.makedirs(directory, exist_ok=True)
+    doc = snapshot()
+    lines = [json.dumps({"kind": "header", "lazyhook_report": SCHEMA_VERSION,
+                         "lazyhook_version": __version__, "process": doc["process"],
+                         "never_imported": doc["never_imported"]})]
+    lines += [json.dumps({"kind": "event", **e}) for e in doc["events"]]
+    lines += [json.dumps({"kind": "never_loaded", **n}) for n in doc["never_loaded"]]
+    lines.append(json.dumps({"kind": "end", "events": len(doc["events"])}))
+    name = f"lazyhook-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
+    path = os.path.join(directory, name)
+    _atomic_write(path, "\n".join(lines) + "\n")
+    return path
+
+
+def at_exit(kind: str, target: str | None = None) -> None:
+    """Register one report to produce when the interpreter exits (idempotent per kind)."""
+    if not _exit_actions:
+        import atexit
+
+        atexit.register(_run_exit_actions)
+    _exit_actions[kind] = target
+
+
+def _run_exit_actions() -> None:
+    for kind, target in list(_exit_actions.items()):
+        try:
+            if kind == "dir":
+                if _lazymodule._history:  # helper processes (resource trackers...) add nothing
+                    write_to_directory(target)
+            elif kind == "file":
+                write_report(target)
+            elif kind == "summary" and (_lazymodule._history):
+                sys.stderr.write(table([snapshot()]) + "\n")
+        except Exception as exc:  # noqa: BLE001 - exit must not fail because of a report
+            sys.stderr.write(f"lazyhook: could not write the {kind} report: {exc}\n")
+
+
+# --- many processes -------------------------------------------------------------------
+
+class ReportError(ValueError):
+    """A file that is not a lazyhook report, or one from a newer schema."""
+
+
+def read_report(path: str) -> tuple[dict, list[str]]:
+    """A report document from a JSON or JSON Lines file, and notes on what was skipped."""
+    notes: list[str] = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportError(f"{path}: cannot read ({exc})") from None
+    stripped = text.lstrip()
+    if stripped.startswith("{") and '"kind"' not in stripped[:40]:
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ReportError(f"{path}: not a lazyhook report (invalid JSON: {exc})") from None
+        _check_version(doc, path)
+        return doc, notes
+    doc: dict | None = None
+    complete = False
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            if doc is not None and number == len(lines):
+                notes.append(f"{path}: line {number} is cut off (truncated file); skipped it")
+                continue
+            raise ReportError(f"{path}:{number}: not a lazyhook report (not JSON)") from None
+        kind = record.pop("kind", None) if isinstance(record, dict) else None
+        if doc is None:
+            if kind != "header":
+                raise ReportError(f"{path}: not a lazyhook report (no lazyhook header line)")
+            _check_version(record, path)
+            doc = {"lazyhook_report": record["lazyhook_report"], "process": record.get("process", {}),
+                   "events": [], "never_loaded": [], "never_imported": record.get("never_imported", [])}
+        elif kind == "event":
+            doc["events"].append(record)
+        elif kind == "never_loaded":
+            doc["never_loaded"].append(record)
+        elif kind == "end":
+            complete = True
+    if doc is None:
+        raise ReportError(f"{path}: not a lazyhook report (empty)")
+    if not complete:
+        notes.append(f"{path}: no end record (the process was cut off while writing); "
+                     f"read {len(doc['events'])} events")
+    return doc, notes
+
+
+def _check_version(doc: object, path: str) -> None:
+    version = doc.get("lazyhook_report") if isinstance(doc, dict) else None
+    if not isinstance(version, int):
+        raise ReportError(f"{path}: not a lazyhook report (no lazyhook_report version field)")
+    if version > SCHEMA_VERSION:
+        raise ReportError(f"{path}: written with report schema {version}, newer than this lazyhook's "
+                          f"({SCHEMA_VERSION}); upgrade lazyhook to read it")
+
+
+def collect(paths: list[str]) -> tuple[list[dict], list[str]]:
+    """Reports from files and directories (``*.json``, ``*.jsonl`` inside them)."""
+    reports, notes = [], []
+    for path in paths:
+        if os.path.isdir(path):
+            names = sorted(n for n in os.listdir(path) if n.endswith((".json", ".jsonl")) and not n.endswith(".trace.json"))
+            if not names:
+                notes.append(f"{path}: no report files (*.json, *.jsonl)")
+            for name in names:
+                try:
+                    doc, more = read_report(os.path.join(path, name))
+                except ReportError as exc:
+                    notes.append(f"skipped {exc}")
+                    continue
+                reports.append(doc)
+                notes.extend(more)
+        else:
+            doc, more = read_report(path)
+            reports.append(doc)
+            notes.extend(more)
+    return reports, notes
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    index = (len(ordered) - 1) * q
+    low = int(index)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (index - low)
+
+
+def summarize(reports: list[dict]) -> list[dict]:
+    """Per module, across processes: loads, failures, total, p50/p90/max, never-loaded counts."""
+    per: dict[str, dict] = {}
+    for doc in reports:
+        for e in doc.get("events", []):
+            row = per.setdefault(e["module"], {"module": e["module"], "durations": [], "failed": 0, "never_loaded": 0})
+            row["durations"].append(e["duration_s"])
+            row["failed"] += e.get("status") == "failed"
+        for n in doc.get("never_loaded", []):
+            row = per.setdefault(n["module"], {"module": n["module"], "durations": [], "failed": 0, "never_loaded": 0})
+            row["never_loaded"] += 1
+    out = []
+    for row in per.values():
+        d = row.pop("durations")
+        row.update(loads=len(d), total_s=sum(d), p50_s=_percentile(d, 0.5), p90_s=_percentile(d, 0.9),
+                   max_s=max(d) if d else 0.0)
+        out.append(row)
+    return sorted(out, key=lambda r: (-r["total_s"], r["module"]))
+
+
+def merged_document(reports: list[dict]) -> dict:
+    return {"lazyhook_report": SCHEMA_VERSION, "lazyhook_version": __version__, "processes": len(reports),
+            "modules": summarize(reports), "reports": reports}
+
+
+def table(reports: list[dict]) -> str:
+    rows = summarize(reports)
+    many = len(reports) > 1
+    width = max([len(r["module"]) for r in rows] + [6])
+    title = f"lazyhook: lazy loads across {len(reports)} processes" if many else "lazyhook: lazy loads (slowest first)"
+    lines = [title]
+    if many:
+        lines.append(f"  {'module':<{width}}  {'loads':>5}  {'total':>9}  {'p50':>8}  {'p90':>8}  {'max':>8}  never loaded")
+    else:
+        lines.append(f"  {'module':<{width}}  {'load':>9}  first used at")
+    triggers = {}
+    if not many and reports:
+        triggers = {e["module"]: e for e in reports[0].get("events", [])}
+    total = 0.0
+    for r in rows:
+        if not r["loads"]:
+            continue
+        if many:
+            lines.append(f"  {r['module']:<{width}}  {r['loads']:>5}  {r['total_s'] * 1000:>7.1f}ms  "
+                         f"{r['p50_s'] * 1000:>6.1f}ms  {r['p90_s'] * 1000:>6.1f}ms  {r['max_s'] * 1000:>6.1f}ms  "
+                         f"{r['never_loaded']}")
+        else:
+            e = triggers[r["module"]]
+            t = e.get("trigger") or {}
+            where = f"{t.get('file')}:{t.get('line')} ({t.get('attribute')})" if t else "-"
+            state = "FAILED" if e.get("status") == "failed" else f"{r['total_s'] * 1000:>7.1f}ms"
+            lines.append(f"  {r['module']:<{width}}  {state:>9}  {where}")
+        total += r["total_s"]
+    top = sum(e["duration_s"] for doc in reports for e in doc.get("events", []) if not e.get("parent"))
+    lines.append(f"  {sum(r['loads'] for r in rows)} loads; {top * 1000:.1f} ms in loads started by the program "
+                 "(times are inclusive: a load that triggered another contains it)")
+    never = sorted({n["module"] for doc in reports for n in doc.get("never_loaded", [])})
     if never:
-        lines.append(f"  never used, never loaded ({len(never)}): " + ", ".join(r["module"] for r in never))
+        lines.append(f"  imported but never used, never loaded ({len(never)}): {', '.join(never)}")
+    unimported = sorted({n for doc in reports for n in doc.get("never_imported", [])})
+    if unimported:
+        lines.append(f"  configured but never imported ({len(unimported)}): {', '.join(unimported)}")
     return "\n".join(lines)
 
 
-def _print_summary() -> None:
-    records = loads()
-    if records:
-        sys.stderr.write(summary_table(records) + "\n")
-
-
-def enable_summary_at_exit() -> None:
-    global _registered
-    if not _registered:
-        import atexit
-
-        atexit.register(_print_summary)
-        _registered = True
+def chrome_trace(reports: list[dict]) -> dict:
+    """Chrome trace event format (Perfetto, chrome://tracing): one track per thread."""
+    trace = []
+    for index, doc in enumerate(reports):
+        proc = doc.get("process", {})
+        pid = proc.get("pid", index)
+        trace.append({"ph": "M", "name": "process_name", "pid": pid, "tid": 0,
+                      "args": {"name": f"{' '.join(proc.get('argv', [])) or 'python'} (pid {pid})"}})
+        threads = {}
+        for e in doc.get("events", []):
+            tid = e.get("thread_id") or 0
+            threads[tid] = e.get("thread") or str(tid)
+            args = {k: e.get(k) for k in ("trigger", "imported_at", "rss_before", "rss_after", "parent", "error")}
+            args["imported_modules"] = len(e.get("imported_modules", []))
+            trace.append({"ph": "X", "name": e["module"], "cat": "lazy-load", "pid": pid, "tid": tid,
+                          "ts": round(e["start_s"] * 1e6, 1), "dur": round(e["duration_s"] * 1e6, 1), "args": args})
+        for tid, name in threads.items():
+            trace.append({"ph": "M", "name": "thread_name", "pid": pid, "tid": tid, "args": {"name": name}})
+    return {"traceEvents": trace, "displayTimeUnit": "ms"}

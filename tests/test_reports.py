@@ -1,0 +1,230 @@
+"""Load-time recording and reports: fields checked against bodies with known costs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCHEMA = Path(__file__).resolve().parents[1] / "src" / "lazyhook" / "report-schema.json"
+
+KNOWN = {
+    "slow/__init__.py": "import time\ntime.sleep(0.25)\nDONE = True\n",
+    "big/__init__.py": "import helper_for_big\nBLOB = bytearray(48 * 1024 * 1024)\nBLOB[::4096] = b'x' * len(BLOB[::4096])\n",
+    "helper_for_big.py": "X = 1\n",
+    "outer/__init__.py": "import inner\nVALUE = inner.VALUE + 1\n",
+    "inner/__init__.py": "VALUE = 1\n",
+    "broken/__init__.py": "raise ValueError('nope')\n",
+    "unused/__init__.py": "X = 1\n",
+}
+
+
+def run_json(runner, script, **env) -> dict:
+    proc = runner.run(script, env=env)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_event_fields_match_bodies_with_known_cost_memory_and_trigger(runner):
+    runner.packages(KNOWN)
+    res = run_json(runner, """
+import json, threading, lazyhook
+lazyhook.install(["slow", "big", "outer", "inner", "broken", "unused", "never_imported_pkg"])
+import slow, big, outer, broken, unused
+def use_slow():
+    return slow.DONE
+t = threading.Thread(target=use_slow, name="worker-1"); t.start(); t.join()
+big.BLOB
+outer.VALUE
+try:
+    broken.x
+except lazyhook.LazyImportError:
+    pass
+doc = json.loads(lazyhook.report("json"))
+print(json.dumps(doc))
+""")
+    events = {e["module"]: e for e in res["events"]}
+    slow = events["slow"]
+    assert 0.25 <= slow["duration_s"] < 2.0
+    assert slow["thread"] == "worker-1"
+    assert slow["trigger"]["line"] == 6 and slow["trigger"]["function"] == "use_slow"
+    assert slow["trigger"]["attribute"] == "DONE" and slow["trigger"]["file"].endswith("main.py")
+    assert slow["imported_at"]["line"] == 4
+    assert 0 < slow["start_s"] < 30
+    big = events["big"]
+    assert big["rss_after"] - big["rss_before"] >= 40 * 1024 * 1024
+    assert big["imported_modules"] == ["helper_for_big"]
+    assert big["trigger"]["line"] == 8 and big["thread"] == "MainThread"
+    assert events["inner"]["parent"] == "outer" and events["outer"]["parent"] is None
+    assert events["broken"]["status"] == "failed" and events["broken"]["error"] == "ValueError('nope')"
+    assert [n["module"] for n in res["never_loaded"]] == ["unused"]
+    assert res["never_imported"] == ["never_imported_pkg"]
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(res, json.loads(SCHEMA.read_text()))
+
+
+def test_callbacks_get_each_event_and_a_raising_one_is_reported_once_then_dropped(runner):
+    runner.packages(KNOWN)
+    proc = runner.run("""
+import json, lazyhook
+lazyhook.install(["slow", "inner", "unused"])
+seen = []
+remove = lazyhook.on_load(lambda e: seen.append((e["module"], round(e["duration_s"], 1))))
+def bad(event):
+    raise RuntimeError("callback bug")
+lazyhook.on_load(bad)
+import slow, inner, unused
+slow.DONE
+inner.VALUE
+remove()
+unused.X
+print(json.dumps({"seen": seen, "events": [e["module"] for e in lazyhook.events()]}))
+""")
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert [module for module, _ in res["seen"]] == ["slow", "inner"]  # removed before unused loaded
+    assert res["seen"][0][1] >= 0.2
+    assert res["events"] == ["slow", "inner", "unused"]
+    lines = [line for line in proc.stderr.splitlines() if line]
+    assert len(lines) == 1 and "callback bug" in lines[0] and "removed" in lines[0]
+
+
+def test_trace_is_valid_chrome_trace_with_one_track_per_thread(runner):
+    runner.packages(KNOWN)
+    res = run_json(runner, """
+import json, threading, lazyhook
+lazyhook.install(["slow", "inner"])
+import slow, inner
+t = threading.Thread(target=lambda: slow.DONE, name="loader-thread"); t.start(); t.join()
+inner.VALUE
+print(lazyhook.report("trace"))
+""")
+    events = res["traceEvents"]
+    complete = [e for e in events if e["ph"] == "X"]
+    assert {e["name"] for e in complete} == {"slow", "inner"}
+    for e in complete:
+        assert isinstance(e["ts"], (int, float)) and isinstance(e["dur"], (int, float)) and e["dur"] > 0
+        assert {"pid", "tid", "cat", "args"} <= set(e)
+    assert len({e["tid"] for e in complete}) == 2
+    names = {e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert names == {"loader-thread", "MainThread"}
+
+
+def test_reports_from_several_real_processes_merge(runner, tmp_path):
+    runner.packages(KNOWN)
+    report_dir = tmp_path / "reports"
+    runner.run("""
+import multiprocessing, lazyhook
+lazyhook.install(["slow", "inner", "unused"])
+import slow, inner, unused
+
+def work(i):
+    if i % 2:
+        inner.VALUE
+    assert slow.DONE
+
+if __name__ == "__main__":
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=work, args=(i,)) for i in range(3)]
+    for w in workers: w.start()
+    for w in workers: w.join()
+    assert all(w.exitcode == 0 for w in workers)
+""", env={"LAZYHOOK_REPORT_DIR": str(report_dir), "LAZY_IMPORTS": "slow,inner,unused"})
+    files = sorted(report_dir.iterdir())
+    assert len(files) == 4  # the parent and three workers
+    assert not [f for f in files if f.suffix == ".tmp"]
+    merged = subprocess.run([sys.executable, "-m", "lazyhook", "report", str(report_dir), "--format", "json"],
+                            capture_output=True, text=True, env=runner.env(), check=True)
+    doc = json.loads(merged.stdout)
+    assert doc["processes"] == 4
+    rows = {r["module"]: r for r in doc["modules"]}
+    assert rows["slow"]["loads"] == 3  # each worker loads slow once; the parent never used it
+    assert rows["inner"]["loads"] == 1 and rows["inner"]["never_loaded"] == 3
+    assert rows["slow"]["p50_s"] >= 0.25 and rows["slow"]["max_s"] >= rows["slow"]["p50_s"]
+    assert rows["unused"]["never_loaded"] == 4
+    table = subprocess.run([sys.executable, "-m", "lazyhook", "report", str(report_dir)],
+                           capture_output=True, text=True, env=runner.env(), check=True).stdout
+    assert "across 4 processes" in table and "slow" in table
+
+
+def test_report_command_rejects_foreign_and_newer_files_and_reads_truncated_ones(runner, tmp_path):
+    runner.packages(KNOWN)
+    report_dir = tmp_path / "r"
+    runner.run("import lazyhook\nlazyhook.install(['slow', 'inner'])\nimport slow, inner\nslow.DONE\ninner.VALUE\n",
+               env={"LAZYHOOK_REPORT_DIR": str(report_dir)})
+    (good,) = report_dir.iterdir()
+
+    def report(*paths):
+        return subprocess.run([sys.executable, "-m", "lazyhook", "report", *map(str, paths)],
+                              capture_output=True, text=True, env=runner.env())
+
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text('{"hello": "world"}')
+    proc = report(foreign)
+    assert proc.returncode == 1 and "not a lazyhook report (no lazyhook_report version field)" in proc.stderr
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({"lazyhook_report": 99, "events": []}))
+    proc = report(newer)
+    assert proc.returncode == 1 and "newer than this lazyhook's (1); upgrade lazyhook" in proc.stderr
+    text = good.read_text()
+    truncated = tmp_path / "cut.jsonl"
+    cut_at = text.index('"kind": "event"', text.index('"kind": "event"') + 1) + 20  # inside the 2nd event
+    truncated.write_text(text[:cut_at])
+    proc = report(truncated)
+    assert proc.returncode == 0, proc.stderr
+    assert "line 3 is cut off (truncated file); skipped it" in proc.stderr
+    assert "no end record" in proc.stderr and "read 1 events" in proc.stderr
+    assert "slow" in proc.stdout or "inner" in proc.stdout
+
+
+def test_policy_selects_outputs_at_exit(runner, tmp_path):
+    runner.packages({**KNOWN, "lazyhook.toml": 'lazy = ["inner"]\nreport = "html"\nreport-file = "out/r.html"\n'})
+    (runner.root / "out").mkdir()
+    runner.run("import lazyhook\nlazyhook.install()\nimport inner\ninner.VALUE\n")
+    html = (runner.root / "out" / "r.html").read_text()
+    assert html.startswith("<!doctype html>") and html.count('class="bar') == 1
+    proc = runner.run("import lazyhook\nlazyhook.install(['inner'])\nimport inner\ninner.VALUE\n",
+                      env={"LAZYHOOK_REPORT": "summary"})
+    assert proc.stderr.startswith("lazyhook: lazy loads (slowest first)") and "inner" in proc.stderr
+
+
+def chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.mark.skipif(chromium() is None, reason="headless Chromium is not installed (apt-get install chromium)")
+def test_html_waterfall_renders_one_bar_per_load_in_headless_chromium(runner, tmp_path):
+    runner.packages(KNOWN)
+    html_path = tmp_path / "waterfall.html"
+    runner.run(f"""
+import lazyhook, threading
+lazyhook.install(["slow", "outer", "inner", "unused"])
+import slow, outer, unused
+t = threading.Thread(target=lambda: slow.DONE, name="t1"); t.start(); t.join()
+outer.VALUE
+lazyhook.write_report({str(html_path)!r})
+""")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    # The page's own script runs before the DOM is dumped: hover details are wired up.
+    probe = tmp_path / "probe.html"
+    probe.write_text(html_path.read_text().replace(
+        "</body>", "<script>document.body.dataset.wired=[...document.querySelectorAll('.bar')]"
+        ".filter(b=>b.dataset.details.includes('ms')).length;</script></body>"))
+    dom = subprocess.run([chromium(), *flags, "--dump-dom", probe.as_uri()], capture_output=True, text=True,
+                         timeout=120).stdout
+    assert dom.count('class="bar') == 3  # slow, outer and inner (nested); unused never loaded
+    assert 'data-wired="3"' in dom
+    assert 'data-module="inner"' in dom and "bar nested" in dom
+    assert "imported but never used: unused" in dom
+    shot = tmp_path / "waterfall.png"
+    subprocess.run([chromium(), *flags, "--window-size=1100,420", f"--screenshot={shot}", html_path.as_uri()],
+                   capture_output=True, timeout=120)
+    assert shot.stat().st_size > 5000
