@@ -148,6 +148,10 @@ if __name__ == "__main__":
     table = subprocess.run([sys.executable, "-m", "lazyhook", "report", str(report_dir)],
                            capture_output=True, text=True, env=runner.env(), check=True).stdout
     assert "across 4 processes" in table and "slow" in table
+    one = subprocess.run([sys.executable, "-m", "lazyhook", "report", str(files[0]), "--format", "json"],
+                         capture_output=True, text=True, env=runner.env(), check=True).stdout
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(json.loads(one), json.loads(SCHEMA.read_text()))  # JSON Lines read back whole
 
 
 def test_report_command_rejects_foreign_and_newer_files_and_reads_truncated_ones(runner, tmp_path):

@@ -323,7 +323,7 @@ def _thread_name() -> str:
     threading = sys.modules.get("threading")
     if threading is not None:
         return threading.current_thread().name
-    return str(get_ident())
+    return "MainThread"  # no thread can have been started through threading yet
 
 
 def _notify(entry: Entry) -> None:

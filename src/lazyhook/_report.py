@@ -265,7 +265,8 @@ def read_report(path: str) -> tuple[dict, list[str]]:
             if kind != "header":
                 raise ReportError(f"{path}: not a lazyhook report (no lazyhook header line)")
             _check_version(record, path)
-            doc = {"lazyhook_report": record["lazyhook_report"], "process": record.get("process", {}),
+            doc = {"lazyhook_report": record["lazyhook_report"],
+                   "lazyhook_version": record.get("lazyhook_version", "?"), "process": record.get("process", {}),
                    "events": [], "never_loaded": [], "never_imported": record.get("never_imported", [])}
         elif kind == "event":
             doc["events"].append(record)
