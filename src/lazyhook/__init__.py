@@ -15,8 +15,9 @@ from ._policy import PolicyError
 from ._finder import LazyFinder
 
 __all__ = [
-    "Installation", "LazyImportError", "PolicyError", "events", "install", "is_pending", "on_load",
-    "report", "uninstall", "write_report", "__version__",
+    "Installation", "LazyImportError", "PolicyError", "attach", "events", "install", "is_pending",
+    "lazy_import", "load_all", "on_load", "preload", "report", "status", "uninstall", "write_report",
+    "__version__",
 ]
 __version__ = "0.1.0"
 
@@ -177,6 +178,39 @@ def write_report(path: str, format: str | None = None) -> str:  # noqa: A002
     from ._report import write_report as _write
 
     return _write(path, format)
+
+
+def lazy_import(name: str):
+    """A lazy module for ``name`` without the global hook (same semantics as the hook)."""
+    from ._explicit import lazy_import as _lazy_import
+
+    return _lazy_import(name)
+
+
+def attach(package_name: str, submodules=(), attributes=None):
+    """``__getattr__, __dir__, __all__`` exposing a package's submodules/attributes lazily."""
+    from ._explicit import attach as _attach
+
+    return _attach(package_name, submodules, attributes)
+
+
+def preload(names=None, *, background: bool = False, priorities=None, workers: int = 1):
+    """Load pending lazy packages now, or in the background by priority; returns a handle."""
+    from ._preload import preload as _preload
+
+    return _preload(names, background=background, priorities=priorities, workers=workers)
+
+
+def load_all():
+    """Load every pending lazy module now (warm-up endpoints, tests); returns the handle."""
+    return preload()
+
+
+def status() -> list[dict]:
+    """Every configured package and deferred module: state, load time, trigger, memory growth."""
+    from ._preload import status as _status
+
+    return _status()
 
 
 def is_pending(module) -> bool:

@@ -272,7 +272,7 @@ def _record_after(entry: Entry, before: set, stack: list) -> None:
         _loading_stack.pop(entry.thread, None)
 
 
-def _load(entry: Entry, attr: str, frame) -> bool:
+def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = None) -> bool:
     """Run ``entry`` (and the rest of its tree); False when the caller must read raw.
 
     Raw reads happen only where eager import shows a partially initialised module:
@@ -289,7 +289,7 @@ def _load(entry: Entry, attr: str, frame) -> bool:
             return False
         if entry.state == PENDING:
             if entry.first_use is None:
-                file, line, func = _frames.caller_site(frame)
+                file, line, func = site or _frames.caller_site(frame)
                 entry.first_use = (file, line, func, attr)
             tree = _trees.get(entry.root, [])
             if any(e.state == LOADING for e in tree):
@@ -338,11 +338,12 @@ def _notify(entry: Entry) -> None:
             sys.stderr.write(f"lazyhook: load listener {listener!r} raised {exc!r}; removed\n")
 
 
-def load_now(module) -> None:
-    """Load a pending module (used by eager imports of pending modules and by tools)."""
+def load_now(module, reason: str = "<import>") -> None:
+    """Load a pending module (eager imports of pending modules, preloading, tools)."""
     entry = _entries.get(id(module))
     if entry is not None and entry.state in (PENDING, FAILED):
-        _load(entry, "<import>", sys._getframe(1))
+        site = ("<lazyhook.preload>", 0, _thread_name()) if reason == "<preload>" else None
+        _load(entry, reason, sys._getframe(1), site)
 
 
 def _spec_read_is_eager_import(entry: Entry, frame) -> bool:

@@ -47,6 +47,7 @@ KEYS = {
     "report": f"one of {', '.join(repr(v) for v in REPORT_VALUES)}: what to produce about loads at exit",
     "report-file": "path the json/trace/html report is written to at exit",
     "report-dir": "directory where every process writes its own report file at exit",
+    "priorities": "table of package = integer: preload order, higher first (e.g. priorities = {torch = 10})",
 }
 _FILE_KINDS = ("LAZYHOOK_POLICY", "lazyhook.toml", "pyproject.toml", "environment")
 
@@ -59,7 +60,7 @@ class Policy:
     """The resolved policy: lazy names with the reason for each, and where it came from."""
 
     __slots__ = ("enabled", "disabled_by", "lazy", "never_lazy", "force_lazy", "excluded",
-                 "report", "report_file", "report_dir", "sources_found", "file_in_effect")
+                 "report", "report_file", "report_dir", "priorities", "sources_found", "file_in_effect")
 
     def __init__(self) -> None:
         self.enabled = True
@@ -71,6 +72,7 @@ class Policy:
         self.report = "none"
         self.report_file: str | None = None
         self.report_dir: str | None = None
+        self.priorities: dict[str, int] = {}
         self.sources_found: list[tuple[str, str]] = []  # (kind, path)
         self.file_in_effect: tuple[str, str] | None = None
 
@@ -244,6 +246,12 @@ def validate(table: dict, path: str, text: str, section: str) -> None:
             if value not in REPORT_VALUES:
                 raise PolicyError(f"{where}: must be {KEYS[key]}, not {value!r}")
             continue
+        if key == "priorities":
+            if not isinstance(value, dict) or not all(
+                    isinstance(k, str) and is_module_name(k) and isinstance(v, int) and not isinstance(v, bool)
+                    for k, v in value.items()):
+                raise PolicyError(f"{where}: must be a {KEYS[key]}; got {value!r}")
+            continue
         if key in ("report-file", "report-dir"):
             if not isinstance(value, str) or not value:
                 raise PolicyError(f"{where}: must be a path string, e.g. {key} = \"lazyhook-reports\"; got {value!r}")
@@ -281,6 +289,7 @@ def apply_table(policy: Policy, table: dict, origin: str) -> None:
         policy.report_file = table["report-file"]
     if "report-dir" in table:
         policy.report_dir = table["report-dir"]
+    policy.priorities.update(table.get("priorities", {}))
 
 
 def find_policy_file(environ, cwd: str) -> tuple[list[tuple[str, str]], tuple[str, str, dict] | None]:

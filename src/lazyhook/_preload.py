@@ -1,0 +1,151 @@
+"""Warm lazy packages now or in the background, by priority, with progress."""
+
+from __future__ import annotations
+
+import sys
+
+from . import _lazymodule
+
+
+class Preload:
+    """Handle of a preload: progress, ``wait(timeout)`` and ``cancel()``.
+
+    Errors are recorded in ``errors`` (name -> exception) and surface at the program's
+    first use of that package exactly as without preloading.
+    """
+
+    def __init__(self, names: list[str], workers: int) -> None:
+        import threading
+
+        self.names = names
+        self.total = len(names)
+        self.done = 0
+        self.current: list[str] = []
+        self.errors: dict[str, BaseException] = {}
+        self._queue = list(names)
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+        self._cancelled = False
+        self._active = workers
+        self._threads: list = []
+
+    @property
+    def progress(self) -> tuple[int, int, list[str]]:
+        """(done, total, modules being loaded right now)."""
+        with self._lock:
+            return self.done, self.total, list(self.current)
+
+    @property
+    def finished(self) -> bool:
+        return self._finished.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until every package is loaded (or cancelled); False on timeout."""
+        return self._finished.wait(timeout)
+
+    def cancel(self) -> None:
+        """Stop after the module(s) being loaded now; the rest stay pending."""
+        with self._lock:
+            self._cancelled = True
+            self._queue.clear()
+        if not self._threads:
+            self._finished.set()
+
+    def __repr__(self) -> str:
+        done, total, current = self.progress
+        return f"<lazyhook.Preload {done}/{total} loading={current} errors={sorted(self.errors)}>"
+
+    def _run(self) -> None:
+        import importlib
+
+        while True:
+            with self._lock:
+                if self._cancelled or not self._queue:
+                    self._active -= 1
+                    if self._active == 0:
+                        self._finished.set()
+                    return
+                name = self._queue.pop(0)
+                self.current.append(name)
+            try:
+                module = sys.modules.get(name)
+                if module is not None:
+                    _lazymodule.load_now(module, "<preload>")
+                else:
+                    importlib.import_module(name)  # configured but not imported yet: import it
+            except BaseException as exc:  # noqa: BLE001 - recorded; first use raises it again
+                self.errors[name] = exc
+            finally:
+                with self._lock:
+                    self.current.remove(name)
+                    self.done += 1
+
+
+def pending_roots_and_modules() -> list[str]:
+    return sorted({e.name for e in list(_lazymodule._history) if e.state == _lazymodule.PENDING})
+
+
+def preload(names=None, *, background: bool = False, priorities: dict | None = None,
+            workers: int = 1) -> Preload:
+    """Load lazy packages now (or in ``workers`` background threads), higher priority first.
+
+    ``names`` defaults to every pending lazy module; a configured package not imported
+    yet is imported.  A package is never loaded twice, and a thread that needs a package
+    right now waits only for that package's load, never for the queue.
+    """
+    if names is None:
+        names = pending_roots_and_modules()
+    elif isinstance(names, str):
+        names = [names]
+    names = list(dict.fromkeys(names))
+    order = dict(_default_priorities())
+    order.update(priorities or {})
+    # Stable: equal priorities keep the given (import) order.
+    names.sort(key=lambda n: -_priority(n, order))
+    if workers < 1:
+        raise ValueError("preload(workers=...) must be at least 1")
+    handle = Preload(names, workers if background else 1)
+    if not background:
+        handle._run()
+        return handle
+    import threading
+
+    for index in range(workers):
+        thread = threading.Thread(target=handle._run, name=f"lazyhook-preload-{index}", daemon=True)
+        handle._threads.append(thread)
+    for thread in handle._threads:
+        thread.start()
+    return handle
+
+
+def _priority(name: str, order: dict) -> int:
+    while name:
+        if name in order:
+            return order[name]
+        name = name.rpartition(".")[0]
+    return 0
+
+
+def _default_priorities() -> dict:
+    finder = sys.modules["lazyhook"]._the_finder
+    policy = getattr(finder, "policy", None)
+    return dict(getattr(policy, "priorities", None) or {})
+
+
+def status() -> list[dict]:
+    """Every configured package and deferred module: state, load time, trigger, memory growth."""
+    rows: dict[str, dict] = {}
+    for e in list(_lazymodule._history):
+        use = e.first_use
+        grew = (e.rss_after - e.rss_before) if (e.rss_after is not None and e.rss_before is not None) else None
+        rows[e.name] = {
+            "module": e.name, "state": e.state, "load_s": e.duration if e.state in ("loaded", "failed") else None,
+            "trigger": f"{use[0]}:{use[1]} ({use[3]})" if use else None, "rss_growth": grew,
+            "error": repr(e.error) if e.error is not None else None,
+        }
+    finder = sys.modules["lazyhook"]._the_finder
+    for root in sorted(getattr(finder, "roots", ()) or ()):
+        if root not in rows:
+            rows[root] = {"module": root, "state": "never imported", "load_s": None, "trigger": None,
+                          "rss_growth": None, "error": None}
+    return sorted(rows.values(), key=lambda r: r["module"])
