@@ -169,11 +169,184 @@ def startup_markdown(rows: list[dict], rounds: int) -> str:
     return "\n".join(lines)
 
 
+# --- lazyhook side by side with the alternatives ---------------------------------------
+
+# case -> (package, statement, how lazy_loader spells it, bound name, marker module that only
+#          a real load imports, real use)
+ALT_CASES = {
+    "torch": ("torch", "import torch", "torch = lazy.load('torch')", "torch._C",
+              "x = torch.ones(3).sum().item()"),
+    "torch.nn.functional": ("torch", "import torch.nn.functional as F", "F = lazy.load('torch.nn.functional')",
+                            "torch._C", "import torch\nx = F.relu(torch.ones(3)).sum().item()"),
+    "from torch import nn": ("torch", "from torch import nn", "nn = lazy.load('torch.nn')", "torch._C",
+                             "x = nn.Linear(2, 2).out_features"),
+    "scipy.stats": ("scipy", "import scipy.stats", "scipy = lazy.load('scipy'); scipy.stats = lazy.load('scipy.stats')",
+                    "scipy.stats._distn_infrastructure", "x = float(scipy.stats.norm.cdf(1.0))"),
+    "sklearn.ensemble": ("sklearn", "import sklearn.ensemble", "ensemble = lazy.load('sklearn.ensemble')",
+                         "sklearn.ensemble._forest",
+                         "import sklearn.ensemble\nx = sklearn.ensemble.RandomForestClassifier(n_estimators=2).n_estimators"),
+    "matplotlib.pyplot": ("matplotlib", "import matplotlib.pyplot as plt", "plt = lazy.load('matplotlib.pyplot')",
+                          "matplotlib.backend_bases", "fig = plt.figure(); x = len(fig.axes)"),
+    "numpy": ("numpy", "import numpy as np", "np = lazy.load('numpy')", "numpy._core.multiarray",
+              "x = int(np.arange(10).sum())"),
+    "pandas": ("pandas", "import pandas as pd", "pd = lazy.load('pandas')", "pandas.core.frame",
+               "x = len(pd.DataFrame({'a': [1, 2]}))"),
+    "transformers": ("transformers", "import transformers", "transformers = lazy.load('transformers')",
+                     "transformers.utils.import_utils", "x = transformers.__version__"),
+}
+
+VARIANT_SETUP = {
+    "eager": "",
+    "lazyhook": "import lazyhook; lazyhook.install([{pkg!r}])\n",
+    "plain LazyLoader recipe": "import sys; sys.path.insert(0, {here!r})\n"
+                               "from benchmarks.alternatives import plain_lazyloader; plain_lazyloader.install([{pkg!r}])\n",
+    "lazy_loader.load": "import lazy_loader as lazy\n",
+    "demandimport": "import demandimport; demandimport.enable()\n",
+}
+
+
+def variant_code(variant: str, case: str, use: bool) -> str:
+    pkg, statement, lazy_form, marker, work = ALT_CASES[case]
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    body = VARIANT_SETUP[variant].format(pkg=pkg, here=here)
+    body += (lazy_form if variant == "lazy_loader.load" else statement) + "\n"
+    body += f"import sys\n_deferred = {marker!r} not in sys.modules\n"
+    if use:
+        body += work + "\n"
+    body += "sys.stdout.write('DEFERRED' if _deferred else 'LOADED')\n"
+    return body
+
+
+def probe(code: str, env: dict) -> tuple[str, str]:
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        return "fails", last[:120]
+    return ("deferred" if proc.stdout.endswith("DEFERRED") else "eager in effect"), ""
+
+
+def alternatives(rounds: int, only: str | None) -> list[dict]:
+    rows = []
+    env = clean_env()
+    variants = [v for v in VARIANT_SETUP if v == "eager" or v == "lazyhook" or v == "plain LazyLoader recipe"
+                or available(v.split(".")[0].replace("lazy_loader", "lazy_loader"))]
+    for case, (pkg, *_rest) in ALT_CASES.items():
+        if only and only not in case:
+            continue
+        if not available(pkg):
+            rows.append({"case": case, "skipped": f"{pkg} is not installed"})
+            continue
+        row = {"case": case, "variants": {}}
+        runnable = {}
+        for variant in variants:
+            status, error = probe(variant_code(variant, case, use=True), env)
+            if status == "fails":
+                row["variants"][variant] = {"status": "fails", "error": error}
+                continue
+            import_status, _ = probe(variant_code(variant, case, use=False), env)
+            row["variants"][variant] = {"status": import_status}
+            runnable[variant] = variant
+        for use in (False, True):
+            measured = run_variants({v: (variant_code(v, case, use), env) for v in runnable}, rounds)
+            for variant, numbers in measured.items():
+                key = "use" if use else "import"
+                row["variants"][variant][key] = numbers
+        eager_use = row["variants"]["eager"]["use"]["wall_median_ms"]
+        for variant, data in row["variants"].items():
+            if "use" in data:
+                data["use_vs_eager"] = data["use"]["wall_median_ms"] / eager_use
+        rows.append(row)
+    return rows
+
+
+MICRO = {
+    "finder cost on 40 stdlib imports": (
+        "import time\n{setup}t = time.perf_counter()\n"
+        "import " + ", ".join([
+            "json", "csv", "decimal", "fractions", "statistics", "string", "textwrap", "difflib", "pprint",
+            "dataclasses", "enum", "heapq", "bisect", "copy", "datetime", "calendar", "uuid", "hashlib", "hmac",
+            "secrets", "base64", "binascii", "zlib", "gzip", "bz2", "lzma", "tarfile", "zipfile", "configparser",
+            "logging", "argparse", "getopt", "shlex", "tempfile", "glob", "fnmatch", "shutil", "pathlib", "email",
+            "html"]) + "\n"
+        "print((time.perf_counter() - t) * 1000)",
+        "import lazyhook; lazyhook.install(['torch', 'numpy'])\n"),
+    "attribute access after load (numpy.float64, 2e6 reads)": (
+        "import time\n{setup}import numpy as np\nnp.float64\nt = time.perf_counter()\n"
+        "for _ in range(2_000_000):\n    np.float64\nprint((time.perf_counter() - t) * 1000)",
+        "import lazyhook; lazyhook.install(['numpy'])\n"),
+    "first-use latency: numpy (lazy first touch vs import)": (
+        "import time\n{setup}",
+        "import lazyhook; lazyhook.install(['numpy'])\n"),
+}
+
+
+def micro(rounds: int) -> list[dict]:
+    env = clean_env()
+    rows = []
+    for name, (template, setup) in MICRO.items():
+        if "numpy" in name and not available("numpy"):
+            rows.append({"case": name, "skipped": "numpy is not installed"})
+            continue
+        if name.startswith("first-use"):
+            eager_code = "import time\nt = time.perf_counter()\nimport numpy as np\nprint((time.perf_counter() - t) * 1000)"
+            lazy_code = (setup + "import numpy as np\nimport time\nt = time.perf_counter()\nnp.float64\n"
+                         "print((time.perf_counter() - t) * 1000)")
+        else:
+            eager_code, lazy_code = template.format(setup=""), template.format(setup=setup)
+        samples = {"eager": [], "lazyhook": []}
+        for round_index in range(rounds + 1):
+            for variant, code in (("eager", eager_code), ("lazyhook", lazy_code)):
+                out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+                if round_index:
+                    samples[variant].append(float(out.stdout.strip()))
+        eager, lazy = statistics.median(samples["eager"]), statistics.median(samples["lazyhook"])
+        # Paired: each round's two processes ran back to back, so their ratio cancels drift.
+        paired = statistics.median(z / e for e, z in zip(samples["eager"], samples["lazyhook"]))
+        rows.append({"case": name, "eager_ms": eager, "lazyhook_ms": lazy, "ratio": paired})
+    return rows
+
+
+def alternatives_markdown(rows: list[dict], micro_rows: list[dict], rounds: int) -> str:
+    names = list(VARIANT_SETUP)
+    lines = [f"Medians of {rounds} fresh processes per cell (interleaved, warm-up discarded). Each cell: "
+             "import-only wall time / peak RSS; then import-and-use wall time as a ratio to eager. "
+             "'eager in effect' means the variant ran the package body at the import statement anyway; "
+             "'fails' gives the error.", "",
+             "| case | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
+    for row in rows:
+        if "skipped" in row:
+            lines.append(f"| {row['case']} | skipped: {row['skipped']} |" + " |" * (len(names) - 1))
+            continue
+        cells = []
+        for variant in names:
+            data = row["variants"].get(variant)
+            if data is None:
+                cells.append("not installed")
+            elif data["status"] == "fails":
+                cells.append(f"fails: `{data['error']}`")
+            else:
+                imp, use = data["import"], data["use"]
+                note = "" if variant == "eager" or data["status"] == "deferred" else " (**eager in effect**)"
+                cells.append(f"{imp['wall_median_ms']:.0f} ms / {imp['rss_median_mib']:.0f} MiB; "
+                             f"use ×{data['use_vs_eager']:.3f}{note}")
+        lines.append(f"| `{row['case']}` | " + " | ".join(cells) + " |")
+    lines += ["", "Micro-benchmarks time only the named operation inside each process (medians; the ratio is the "
+              "median of per-round paired ratios).", "",
+              "| micro-benchmark | eager | lazyhook | ratio |", "| --- | ---: | ---: | ---: |"]
+    for row in micro_rows:
+        if "skipped" in row:
+            lines.append(f"| {row['case']} | skipped: {row['skipped']} | | |")
+        else:
+            lines.append(f"| {row['case']} | {row['eager_ms']:.2f} ms | {row['lazyhook_ms']:.2f} ms | {row['ratio']:.3f} |")
+    return "\n".join(lines)
+
+
 def versions() -> dict[str, str]:
     from importlib import metadata
 
     found = {}
-    for dist in ["lazyhook", "torch", "numpy", "scipy", "scikit-learn", "matplotlib", "pandas"]:
+    for dist in ["lazyhook", "torch", "transformers", "numpy", "scipy", "scikit-learn", "matplotlib", "pandas",
+                 "lazy_loader", "demandimport"]:
         try:
             found[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -210,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="run only cases whose name contains this text")
     parser.add_argument("--json", help="also write the raw results to this file")
     parser.add_argument("--write-docs", action="store_true", help="regenerate docs/performance.md")
-    parser.add_argument("--suite", choices=["imports", "startup", "all"], default="all",
+    parser.add_argument("--suite", choices=["imports", "startup", "alternatives", "all"], default="all",
                         help="which group of cases to run (default all)")
     args = parser.parse_args(argv)
     if args.rounds < 1:
@@ -224,6 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.suite in ("imports", "all"):
         results["imports"] = import_cases(args.rounds, args.only)
         print(markdown(results["imports"], args.rounds))
+        print()
+    if args.suite in ("alternatives", "all"):
+        results["alternatives"] = alternatives(args.rounds, args.only)
+        results["micro"] = micro(max(args.rounds * 6, 30))
+        print(alternatives_markdown(results["alternatives"], results["micro"], args.rounds))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)
