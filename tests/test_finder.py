@@ -131,3 +131,25 @@ def test_is_pending_accepts_names_and_objects(import_state, tmp_path):
     assert not lazyhook.is_pending("pending_by_name")
     assert not lazyhook.is_pending("never_imported_name")
     assert not lazyhook.is_pending(sys)
+
+
+def test_known_opcodes_match_this_interpreter():
+    import opcode
+
+    from lazyhook import _frames
+
+    assert (_frames._IMPORT_NAME, _frames._IMPORT_FROM, _frames._EXTENDED_ARG) == (
+        opcode.opmap["IMPORT_NAME"], opcode.opmap["IMPORT_FROM"], opcode.opmap["EXTENDED_ARG"])
+
+
+@pytest.mark.parametrize("util_first", [True, False], ids=["importlib.util-first", "importlib.util-later"])
+def test_the_loader_is_a_lazyloader_without_importing_importlib_util(runner, util_first):
+    runner.packages({"lazy_pkg_x/__init__.py": "X = 1\n"})
+    proc = runner.run_args(["-S", "-c", (
+        ("import importlib.util\n" if util_first else "")
+        + "import sys, lazyhook\nlazyhook.install(['lazy_pkg_x'])\nimport lazy_pkg_x\n"
+        "util_loaded = 'importlib.util' in sys.modules\n"
+        "import importlib.util\nfrom lazyhook._loader import LazyHookLoader\n"
+        "print(util_loaded, issubclass(LazyHookLoader, importlib.util.LazyLoader), lazyhook.is_pending(lazy_pkg_x))"
+    )])
+    assert proc.stdout.split() == [str(util_first), "True", "True"]

@@ -61,6 +61,8 @@ class LazyFinder:
         return _frames.is_deferrable(statement, name)
 
     def _find_configured(self, name, path, target, frame):
+        if name == "importlib.util":
+            return self._watch_importlib_util(name, path, target)
         adopted = _lazymodule.adopt_next.pop(name, None)
         if adopted is not None:
             from ._loader import adopt_spec
@@ -74,6 +76,8 @@ class LazyFinder:
         if deferrable and _can_defer(spec):
             from ._loader import LazyHookLoader
 
+            if "importlib.util" not in sys.modules:
+                self.watched.add("importlib.util")  # register LazyHookLoader when it arrives
             site = _frames.caller_site(statement)
             spec.loader = LazyHookLoader(spec.loader, site)
             return spec
@@ -95,6 +99,16 @@ class LazyFinder:
                     return adopt_spec(existing)
                 break
             parent = parent.rpartition(".")[0]
+        return spec
+
+    def _watch_importlib_util(self, name, path, target):
+        """When ``importlib.util`` is first imported, register LazyHookLoader with LazyLoader."""
+        self.watched.discard(name)
+        spec = self._delegate(name, path, target)
+        if spec is not None and hasattr(spec.loader, "exec_module"):
+            from ._loader import PostExecLoader, register_with_lazyloader
+
+            spec.loader = PostExecLoader(spec.loader, register_with_lazyloader)
         return spec
 
     def _delegate(self, name, path, target):

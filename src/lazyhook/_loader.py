@@ -1,16 +1,23 @@
-"""The wrapping loader, kept apart because ``importlib.util`` costs ~3 ms to import.
+"""The wrapping loader and the adopting loader.
 
-It is imported on the first import the finder decides to defer, never at start-up.
+``LazyHookLoader`` is registered as a (virtual) subclass of ``importlib.util.LazyLoader``
+rather than inheriting from it: importing ``importlib.util`` costs about 4 ms
+(``contextlib``, ``collections``, ``functools``), more than lazyhook may add to a lazy
+``import numpy``.  The registration happens as soon as ``importlib.util`` is imported by
+anyone (the finder watches for it), so ``isinstance(loader, importlib.util.LazyLoader)``
+holds whenever someone can ask.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import sys
+
+import _frozen_importlib as _bootstrap
 
 from . import _lazymodule
 
 
-class LazyHookLoader(importlib.util.LazyLoader):
+class LazyHookLoader:
     """Defers ``exec_module`` of the real loader; forwards everything else to it.
 
     Forwarding keeps ``get_code`` (``python -m``), ``get_source`` (tracebacks) and
@@ -19,7 +26,6 @@ class LazyHookLoader(importlib.util.LazyLoader):
     """
 
     def __init__(self, loader, import_site: tuple[str, int, str]) -> None:
-        # LazyLoader.__init__ only checks for exec_module, which the finder checked.
         self.loader = loader
         self.import_site = import_site
 
@@ -37,6 +43,37 @@ class LazyHookLoader(importlib.util.LazyLoader):
         if attr == "loader":
             raise AttributeError(attr)
         return getattr(self.loader, attr)
+
+
+def register_with_lazyloader(util_module) -> None:
+    """Make ``LazyHookLoader`` a subclass of ``importlib.util.LazyLoader`` (ABC register)."""
+    util_module.LazyLoader.register(LazyHookLoader)
+
+
+class PostExecLoader:
+    """Runs the real loader, then a callback with the module (a post-import hook)."""
+
+    def __init__(self, loader, callback) -> None:
+        self.loader = loader
+        self.callback = callback
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        module.__spec__.loader = self.loader
+        module.__loader__ = self.loader
+        self.loader.exec_module(module)
+        self.callback(module)
+
+    def __getattr__(self, attr):
+        if attr == "loader":
+            raise AttributeError(attr)
+        return getattr(self.loader, attr)
+
+
+if "importlib.util" in sys.modules:
+    register_with_lazyloader(sys.modules["importlib.util"])
 
 
 class AdoptLoader:
@@ -65,7 +102,6 @@ def adopt_spec(module):
     that appeared in ``sys.modules`` while finders ran, so the adopting spec is put
     there too until ``exec_module`` restores the original.
     """
-    loader = AdoptLoader(module)
-    spec = importlib.util.spec_from_loader(module.__name__, loader)
+    spec = _bootstrap.spec_from_loader(module.__name__, AdoptLoader(module))
     module.__spec__ = spec
     return spec
