@@ -16,18 +16,17 @@ def test_pytest_assertion_rewriting_still_applies_inside_a_lazy_package(runner):
             import lazyhook
             lazyhook.install(["checked"])
         """,
-        # A helper module, not the test module: pytest's collection probes every
-        # module-level name of a test module (``_mock_name``...), which loads it.
-        "helpers.py": "import checked\n",
+        # Imported straight into the test module: pytest's collection probes every
+        # module-level name (``_mock_name``), which must not load it.
         "test_uses_checked.py": """
             import _trace
-            import helpers
+            import checked
             import lazyhook
 
             def test_pending_then_rewritten():
-                assert lazyhook.is_pending(helpers.checked)
+                assert lazyhook.is_pending(checked)
                 assert _trace.events == []
-                helpers.checked.compare(sum([1, 2]), 4)
+                checked.compare(sum([1, 2]), 4)
         """,
     })
     proc = runner.run_args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",

@@ -40,8 +40,16 @@ IMPORTED_AT = _now()  # fallback origin of report times where the process start 
 _ANSWERED = frozenset(
     {"__name__", "__path__", "__file__", "__package__", "__loader__", "__cached__", "__class__"}
 )
-# Probed by tools (warnings-registry cleanup); only a body that ran can have them.
-_NOT_BEFORE_BODY = frozenset({"__warningregistry__"})
+# Probed by tools walking modules; answered "absent" without loading.  Only a body that
+# ran can have ``__warningregistry__`` (warnings-registry cleanup); pytest's fixture
+# collection probes every name of a test module or conftest for ``_mock_name`` (a mock
+# attribute), through ``inspect.unwrap``, ``__wrapped__`` (a function attribute), and,
+# through ``issubclass(module, TestCase)``, ``__bases__`` (a class attribute): module
+# bodies do not define them.
+_NOT_BEFORE_BODY = frozenset({"__warningregistry__", "_mock_name", "__wrapped__", "__bases__"})
+# pytest also asks every name ``__test__ is True`` (nose-style tests); a module may define
+# ``__test__`` for doctest (a dict, never True), so only pytest's probe is answered absent.
+_PYTEST_PROBES = frozenset({"__test__"})
 
 _registry_lock = RLock()
 _entries: dict[int, Entry] = {}  # id(module) -> entry, for pending/loading/failed modules
@@ -425,7 +433,8 @@ class _LazyModule(ModuleType):
             if attr == "__spec__":
                 if not _spec_read_is_eager_import(entry, frame):
                     return super().__getattribute__(attr)
-            elif attr in _NOT_BEFORE_BODY:
+            elif attr in _NOT_BEFORE_BODY or (
+                    attr in _PYTEST_PROBES and "_pytest" in frame.f_code.co_filename):
                 raise AttributeError(attr)
             else:
                 value = _bound_submodule(self, entry, attr, frame)
