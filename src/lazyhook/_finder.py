@@ -69,6 +69,13 @@ class LazyFinder:
 
             return adopt_spec(adopted)
         statement = _frames.statement_frame(frame)
+        top = name.partition(".")[0]
+        if statement is not None and not _lazymodule.has_pending(top):
+            importer = statement.f_globals.get("__name__")
+            if isinstance(importer, str) and importer.partition(".")[0] == top:
+                # A package's own import with nothing of its tree pending: eager, and the
+                # other finders answer it directly (the hot path while a body runs).
+                return None
         deferrable = self.would_defer(name, statement)
         spec = self._delegate(name, path, target)
         if spec is None:

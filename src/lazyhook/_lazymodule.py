@@ -125,6 +125,12 @@ def pending_entry(name: str) -> Entry | None:
     return _by_name.get(name)
 
 
+def has_pending(root: str) -> bool:
+    """Whether any module of this top-level package's tree is still pending."""
+    tree = _trees.get(root)
+    return tree is not None and any(e.state is PENDING for e in tree)
+
+
 def pending_roots() -> set[str]:
     return set(_trees)
 
@@ -413,10 +419,11 @@ _FIND_AND_LOAD_UNLOCKED = _bootstrap._find_and_load_unlocked.__code__
 class _LazyModule(ModuleType):
     """The class of a pending module; see the module docstring."""
 
-    def __getattribute__(self, attr):
-        entry = _entries.get(id(self))
-        if entry is None:
-            return super().__getattribute__(attr)
+    def __getattribute__(self, attr, _get=_entries.get, _ident=get_ident, _raw=ModuleType.__getattribute__):
+        entry = _get(id(self))
+        # Hot while a body runs: its own reads of its module come straight through.
+        if entry is None or (entry.thread == _ident() and entry.state is LOADING):
+            return _raw(self, attr)
         if attr in _ANSWERED:
             if attr == "__path__" and entry.state == PENDING:
                 frame = sys._getframe(1)
@@ -424,15 +431,13 @@ class _LazyModule(ModuleType):
                     _prepare_child_import(entry, frame)
                     if entry.state == LOADED:
                         return getattr(self, attr)
-            return super().__getattribute__(attr)
+            return _raw(self, attr)
         state = entry.state
-        if state == LOADING and entry.thread == get_ident():
-            return super().__getattribute__(attr)
         frame = sys._getframe(1)
         if state == PENDING:
             if attr == "__spec__":
                 if not _spec_read_is_eager_import(entry, frame):
-                    return super().__getattribute__(attr)
+                    return _raw(self, attr)
             elif attr in _NOT_BEFORE_BODY or (
                     attr in _PYTEST_PROBES and "_pytest" in frame.f_code.co_filename):
                 raise AttributeError(attr)
@@ -441,9 +446,9 @@ class _LazyModule(ModuleType):
                 if value is not None:
                     return value
         elif state == FAILED and attr == "__spec__":
-            return super().__getattribute__(attr)
+            return _raw(self, attr)
         if not _load(entry, attr, frame):
-            return super().__getattribute__(attr)
+            return _raw(self, attr)
         return getattr(self, attr)
 
     def __setattr__(self, attr, value):
