@@ -322,3 +322,43 @@ def test_cli_conventions(venv, project):
         assert proc.stdout == "" and proc.stderr
     console = venv.path / "bin" / "lazyhook"
     assert subprocess.run([str(console), "--version"], capture_output=True, text=True).stdout.startswith("lazyhook ")
+
+
+def test_suggest_makes_lazy_the_expensive_packages_the_run_did_not_use(venv, project):
+    write_tree(project, {
+        "costly_unused/__init__.py": "import time\ntime.sleep(0.2)\n",
+        "costly_used/__init__.py": "import time\ntime.sleep(0.1)\ndef run():\n    return 'ran'\n",
+        "cheap_unused/__init__.py": "X = 1\n",
+        "unsafe_unused/__init__.py": "import json\njson.loads = lambda *a, **k: None\nimport time\ntime.sleep(0.05)\n",
+        "app.py": """
+            import sys
+            import costly_unused, costly_used, cheap_unused, unsafe_unused
+            print(costly_used.run())
+            sys.exit(0)
+        """,
+    })
+    out = project / "suggested.toml"
+    proc = venv.run(["-m", "lazyhook", "suggest", "-o", str(out), "--", venv.python, "app.py"], project,
+                    PYTHONPATH=str(project))
+    assert "running" in proc.stderr
+    text = out.read_text()
+    assert text.rstrip().endswith('lazy = ["costly_unused"]')
+    assert "Used by the program, so left eager: costly_used" in text
+    assert "Not suggested, unsafe to defer: unsafe_unused: replaces attributes of standard-library modules" in text
+    assert "Not worth it (below the threshold): cheap_unused" in text
+    saved = float(text.split("Estimated start-up time saved: ")[1].split(" ms")[0])
+    assert 200 <= saved < 2000
+    # The suggestion is a valid policy that makes the program lazy where it should be.
+    (project / "lazyhook.toml").write_text(text)
+    status = json.loads(venv.run(["-m", "lazyhook", "status", "--json"], project).stdout)
+    assert list(status["lazy"]) == ["costly_unused"]
+
+
+def test_suggest_explains_when_lazyhook_is_missing_from_the_programs_interpreter(venv, project, tmp_path):
+    base = getattr(sys, "_base_executable", sys.executable)
+    (project / "app.py").write_text("print('hi')\n")
+    proc = venv.run(["-m", "lazyhook", "suggest", "--", base, "-S", "app.py"], project, check=False)
+    assert proc.returncode == 1
+    assert "is lazyhook installed in the program's interpreter" in proc.stderr
+    usage = venv.run(["-m", "lazyhook", "suggest"], project, check=False)
+    assert usage.returncode == 2

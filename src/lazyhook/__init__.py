@@ -63,8 +63,7 @@ def install(packages=None, *, never_lazy=(), policy: bool = True) -> Installatio
 
     if isinstance(packages, str):
         raise TypeError("lazyhook.install() takes a list of names, e.g. install(['torch'])")
-    resolved = _policy.resolve() if policy else _policy.resolve(environ={
-        k: v for k, v in os.environ.items() if k == _policy.ENV_DISABLE}, cwd="\0")
+    resolved = _policy.resolve(files=policy)
     _add_names(resolved, packages or (), "install()")
     for name in never_lazy:
         if not isinstance(name, str) or not _policy.is_module_name(name):

@@ -268,6 +268,49 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- check and suggest ----------------------------------------------------------------------
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import _check
+
+    results = []
+    for target in args.packages:
+        if not all(part.isidentifier() for part in target.split(".")):
+            raise _usage(f"{target!r} is not a module name")
+        result = _check.check(target)
+        results.append(result)
+        if not args.json:
+            print(_check.render(result))
+    if args.json:
+        print(json.dumps(results, indent=2))
+    codes = {r["code"] for r in results}
+    return _check.CANNOT_IMPORT if _check.CANNOT_IMPORT in codes else max(codes)
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    from . import _suggest
+
+    command = args.command_line
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        raise _usage("give the program to run after --, e.g. lazyhook suggest -- python app.py")
+    print(f"lazyhook suggest: running {' '.join(command)} twice (eager, then everything lazy)...", file=sys.stderr)
+    try:
+        result = _suggest.suggest(command, min_ms=args.min_ms, run_check=not args.no_check)
+    except (OSError, RuntimeError) as exc:
+        raise CliError(str(exc)) from None
+    text = json.dumps(result, indent=2) if args.json else _suggest.as_toml(result)
+    if args.output:
+        from ._report import _atomic_write
+
+        _atomic_write(args.output, text if text.endswith("\n") else text + "\n")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
+    return 0
+
+
 # --- parser -----------------------------------------------------------------------------
 
 class _UsageError(Exception):
@@ -313,6 +356,23 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output format (default table)")
     rep.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     rep.set_defaults(func=cmd_report)
+    chk = sub.add_parser("check", help="find import-time side effects that make laziness unsafe",
+                         description="Import each package eagerly and lazily in fresh processes and report what its "
+                                     "import does that laziness would delay. Exit code: 0 safe, 1 unsafe, "
+                                     "3 could not import.")
+    chk.add_argument("packages", nargs="+", metavar="PACKAGE")
+    chk.add_argument("--json", action="store_true", help="machine-readable output")
+    chk.set_defaults(func=cmd_check)
+    sug = sub.add_parser("suggest", help="suggest a policy from a real run of your program",
+                         description="Run COMMAND (a Python program whose interpreter has lazyhook installed) once "
+                                     "eagerly and once with everything lazy, and print a policy that makes lazy the "
+                                     "packages it imported but never used, with the start-up time saved.")
+    sug.add_argument("--min-ms", type=float, default=2.0, help="ignore packages cheaper than this (default 2 ms)")
+    sug.add_argument("--no-check", action="store_true", help="do not run `lazyhook check` on the candidates")
+    sug.add_argument("--json", action="store_true", help="print the analysis as JSON instead of a policy")
+    sug.add_argument("-o", "--output", metavar="FILE", help="write the policy to FILE")
+    sug.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND...")
+    sug.set_defaults(func=cmd_suggest)
     return parser
 
 

@@ -38,14 +38,26 @@ class LazyFinder:
         self.watched: set[str] = set()
         self.never_lazy: frozenset[str] = frozenset()
         self.policy = None  # the resolved policy last installed, for status
+        self.profile_all = False  # `lazyhook suggest`: every third-party package is lazy
 
     def find_spec(self, name, path=None, target=None):
         watched = self.watched
         if name not in watched:
             dot = name.find(".")
             if dot < 0 or name[:dot] not in watched:
-                return None
+                if not self.profile_all or not self._adopt_for_profile(name if dot < 0 else name[:dot]):
+                    return None
         return self._find_configured(name, path, target, sys._getframe(1))
+
+    def _adopt_for_profile(self, top: str) -> bool:
+        """In profile-all mode, treat a third-party top-level package as configured."""
+        from ._policy import NEVER_LAZY
+
+        if top in sys.stdlib_module_names or top in NEVER_LAZY or top.startswith("_") or top == "lazyhook":
+            return False
+        self.roots.add(top)
+        self.watched.add(top)
+        return True
 
     def is_never_lazy(self, name: str) -> bool:
         for excluded in self.never_lazy:

@@ -1,0 +1,113 @@
+"""``lazyhook suggest -- COMMAND...``: a policy from one real run of the program.
+
+Two runs of the command, both in the program's own interpreter (it must have lazyhook
+installed, so that its ``.pth`` can activate it):
+
+1. eager, with ``PYTHONPROFILEIMPORTTIME=1``: what each top-level package's import cost;
+2. with every third-party package lazy (``LAZYHOOK_PROFILE_ALL=1``) and a report
+   directory: which of them the program actually used before it exited.
+
+The suggestion makes lazy the packages imported but never used, costliest first, except
+those ``lazyhook check`` finds unsafe and those on lazyhook's built-in never-lazy list.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+
+ENV_PROFILE_ALL = "LAZYHOOK_PROFILE_ALL"
+
+
+def import_costs(stderr: str) -> dict[str, float]:
+    """Cumulative import time per top-level package, from ``-X importtime`` output (ms).
+
+    Only entries at the outermost level count: a package imported by another is part
+    of that one's cost (and is saved with it).
+    """
+    costs: dict[str, float] = {}
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        try:
+            _self, cumulative, name = line[len("import time:"):].split("|", 2)
+            micros = int(cumulative)
+        except ValueError:
+            continue  # the header line
+        if name.startswith("  ") or not name.strip():
+            continue
+        top = name.strip().partition(".")[0]
+        costs[top] = costs.get(top, 0.0) + micros / 1000
+    return costs
+
+
+def run_profiles(command: list[str], cwd: str | None = None) -> tuple[dict[str, float], list[dict], int]:
+    from . import _report
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAZY")}
+    eager = subprocess.run(command, env={**env, "PYTHONPROFILEIMPORTTIME": "1", "LAZYHOOK_DISABLE": "1"},
+                           capture_output=True, text=True, cwd=cwd)
+    costs = import_costs(eager.stderr)
+    with tempfile.TemporaryDirectory() as reports:
+        lazy = subprocess.run(command, env={**env, ENV_PROFILE_ALL: "1", "LAZYHOOK_REPORT_DIR": reports},
+                              capture_output=True, text=True, cwd=cwd)
+        docs, _notes = _report.collect([reports]) if os.listdir(reports) else ([], [])
+    return costs, docs, lazy.returncode if lazy.returncode else eager.returncode
+
+
+def suggest(command: list[str], *, min_ms: float = 2.0, run_check: bool = True, cwd: str | None = None) -> dict:
+    from . import _check, _policy
+
+    costs, docs, code = run_profiles(command, cwd)
+    if not docs:
+        raise RuntimeError(
+            "the lazy run wrote no report: is lazyhook installed in the program's interpreter "
+            f"(its lazyhook.pth reads {ENV_PROFILE_ALL})? Install it there and run again")
+    used = {e["module"].partition(".")[0] for doc in docs for e in doc.get("events", [])}
+    imported = {n["module"].partition(".")[0] for doc in docs for n in doc.get("never_loaded", [])} | used
+    unused = sorted(imported - used, key=lambda n: -costs.get(n, 0.0))
+    chosen, unsafe, cheap = [], {}, []
+    for name in unused:
+        if name in _policy.NEVER_LAZY:
+            unsafe[name] = f"built-in never-lazy list: {_policy.NEVER_LAZY[name]}"
+            continue
+        if costs.get(name, 0.0) < min_ms:
+            cheap.append(name)
+            continue
+        if run_check:
+            result = _check.check(name)
+            if result["verdict"] != "safe":
+                unsafe[name] = "; ".join(_check.UNSAFE_KINDS[k] for k in result.get("unsafe", {})) or result["verdict"]
+                continue
+        chosen.append(name)
+    return {
+        "command": command, "exit_code": code, "lazy": chosen,
+        "costs_ms": {n: round(costs.get(n, 0.0), 1) for n in sorted(imported, key=lambda n: -costs.get(n, 0.0))},
+        "used": sorted(used), "unsafe": unsafe, "below_threshold": cheap,
+        "saved_ms": round(sum(costs.get(n, 0.0) for n in chosen), 1),
+    }
+
+
+def as_toml(result: dict) -> str:
+    import shlex
+
+    costs = result["costs_ms"]
+    lines = [f"# Suggested by `lazyhook suggest -- {shlex.join(result['command'])}`.",
+             "# Imported but never used in that run (eager import cost measured in the same command):"]
+    lines += [f"#   {name:<24} {costs.get(name, 0.0):8.1f} ms" for name in result["lazy"]]
+    lines.append(f"# Estimated start-up time saved: {result['saved_ms']:.1f} ms.")
+    if result["used"]:
+        lines.append("# Used by the program, so left eager: " + ", ".join(
+            f"{n} ({costs.get(n, 0.0):.1f} ms)" for n in result["used"]))
+    for name, why in result["unsafe"].items():
+        lines.append(f"# Not suggested, unsafe to defer: {name}: {why}")
+    if result["below_threshold"]:
+        lines.append("# Not worth it (below the threshold): " + ", ".join(result["below_threshold"]))
+    lines.append("lazy = [" + ", ".join(f'"{n}"' for n in result["lazy"]) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def stdlib_names() -> frozenset[str]:
+    return frozenset(getattr(sys, "stdlib_module_names", ()))
