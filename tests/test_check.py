@@ -73,3 +73,21 @@ def test_check_usage_errors_exit_two(runner):
     assert proc.returncode == 2
     proc = runner.run_args(["-m", "lazyhook", "check", "3bad"], check=False)
     assert proc.returncode == 2 and "'3bad' is not a module name" in proc.stderr
+
+
+def test_import_costs_attribute_nested_packages_and_submodule_lines():
+    from lazyhook._suggest import import_costs
+
+    stderr = "\n".join([
+        "import time: self [us] | cumulative | imported package",
+        "import time:       100 |        100 |     numpy.core",
+        "import time:       200 |        300 |   numpy",
+        "import time:       500 |        800 | matplotlib",
+        "import time:        50 |         50 |   scipy._lib",
+        "import time:        10 |         60 | scipy",
+        "import time:       900 |        900 | scipy.stats",
+        "some program output on stderr",
+    ])
+    costs, inside = import_costs(stderr)
+    assert costs == {"numpy": 0.3, "matplotlib": 0.8, "scipy": 0.96}
+    assert inside == {"matplotlib": {"numpy"}}

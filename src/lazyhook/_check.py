@@ -51,6 +51,11 @@ def _counting_start(self):
 threading.Thread.start = _counting_start
 std = getattr(sys, "stdlib_module_names", ())
 
+def _filter(f):
+    action, message, category, module, _lineno = f
+    text = getattr(message, "pattern", message) or "*"
+    return f"{action}:{text}:{getattr(category, '__name__', category)}" + (f":{getattr(module, 'pattern', module)}" if module else "")
+
 def snapshot():
     sigs = {}
     for s in signal.valid_signals():
@@ -69,7 +74,7 @@ def snapshot():
     return {
         "meta_path": [type(f).__module__ + "." + type(f).__qualname__ for f in sys.meta_path],
         "path_hooks": [getattr(h, "__qualname__", repr(h)) for h in sys.path_hooks],
-        "signals": sigs, "atexit": atexit._ncallbacks(), "warnings": list(map(repr, warnings.filters)),
+        "signals": sigs, "atexit": atexit._ncallbacks(), "warnings": [_filter(f) for f in warnings.filters],
         "modules": set(sys.modules), "environ": dict(os.environ),
         "threads": {t.ident: t.name for t in threading.enumerate()},
         "builtins": {k: id(v) for k, v in vars(builtins).items()}, "patches": patches,

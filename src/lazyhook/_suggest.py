@@ -21,13 +21,12 @@ import tempfile
 ENV_PROFILE_ALL = "LAZYHOOK_PROFILE_ALL"
 
 
-def import_costs(stderr: str) -> dict[str, float]:
-    """Cumulative import time per top-level package, from ``-X importtime`` output (ms).
-
-    Only entries at the outermost level count: a package imported by another is part
-    of that one's cost (and is saved with it).
-    """
-    costs: dict[str, float] = {}
+def import_costs(stderr: str) -> tuple[dict[str, float], dict[str, set[str]]]:
+    """From ``-X importtime`` output: each top-level package's import time (ms: the
+    cumulative time of every line where it, or a submodule of it, was imported from
+    outside the package, at any depth), and for each package the top-level packages
+    first imported inside its import."""
+    entries = []
     for line in stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
@@ -36,14 +35,29 @@ def import_costs(stderr: str) -> dict[str, float]:
             micros = int(cumulative)
         except ValueError:
             continue  # the header line
-        if name.startswith("  ") or not name.strip():
-            continue
-        top = name.strip().partition(".")[0]
-        costs[top] = costs.get(top, 0.0) + micros / 1000
-    return costs
+        depth = (len(name) - len(name.lstrip())) // 2
+        entries.append((depth, name.strip(), micros / 1000))
+    costs: dict[str, float] = {}
+    inside: dict[str, set[str]] = {}
+    # importtime prints a module after its children: walk backwards to see parents first.
+    stack: list[tuple[int, str]] = []
+    for depth, name, ms in reversed(entries):
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        top = name.partition(".")[0]
+        if not stack or stack[-1][1] != top:
+            # Imported from outside its own package: this line's time is the package's.
+            first = top not in costs
+            costs[top] = costs.get(top, 0.0) + ms
+            if first:
+                for _d, parent in stack:
+                    if parent != top:
+                        inside.setdefault(parent, set()).add(top)
+        stack.append((depth, top))
+    return costs, inside
 
 
-def run_profiles(command: list[str], cwd: str | None = None) -> tuple[dict[str, float], list[dict], int]:
+def run_profiles(command: list[str], cwd: str | None = None) -> tuple[tuple[dict, dict], list[dict], int]:
     from . import _report
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAZY")}
@@ -60,7 +74,7 @@ def run_profiles(command: list[str], cwd: str | None = None) -> tuple[dict[str, 
 def suggest(command: list[str], *, min_ms: float = 2.0, run_check: bool = True, cwd: str | None = None) -> dict:
     from . import _check, _policy
 
-    costs, docs, code = run_profiles(command, cwd)
+    (costs, inside), docs, code = run_profiles(command, cwd)
     if not docs:
         raise RuntimeError(
             "the lazy run wrote no report: is lazyhook installed in the program's interpreter "
@@ -86,7 +100,9 @@ def suggest(command: list[str], *, min_ms: float = 2.0, run_check: bool = True, 
         "command": command, "exit_code": code, "lazy": chosen,
         "costs_ms": {n: round(costs.get(n, 0.0), 1) for n in sorted(imported, key=lambda n: -costs.get(n, 0.0))},
         "used": sorted(used), "unsafe": unsafe, "below_threshold": cheap,
-        "saved_ms": round(sum(costs.get(n, 0.0) for n in chosen), 1),
+        # A used package first imported inside a chosen one is still paid for, later.
+        "saved_ms": round(sum(costs.get(n, 0.0) for n in chosen)
+                          - sum(costs.get(u, 0.0) for u in used if any(u in inside.get(c, ()) for c in chosen)), 1),
     }
 
 
