@@ -35,7 +35,7 @@ def lazy_import(name: str):
 
 
 def _create_pending(name: str, site) -> None:
-    from ._finder import _can_defer
+    from ._finder import _can_defer, find_spec_elsewhere
 
     parent_name, _, child = name.rpartition(".")
     path = None
@@ -43,7 +43,7 @@ def _create_pending(name: str, site) -> None:
     if parent_name:
         parent = sys.modules[parent_name]
         path = parent.__path__  # answered without loading when the parent is pending
-    spec = _find_spec_without_lazyhook(name, path)
+    spec = find_spec_elsewhere(name, path)
     if spec is None:
         raise ModuleNotFoundError(f"No module named {name!r}", name=name)
     if not _can_defer(spec):
@@ -63,21 +63,6 @@ def _create_pending(name: str, site) -> None:
             raise
     if parent is not None:
         setattr(parent, child, module)  # as the import system binds a submodule
-
-
-def _find_spec_without_lazyhook(name: str, path):
-    """The real spec, from every finder but lazyhook's (which would load the parent)."""
-    from ._finder import LazyFinder
-
-    for finder in sys.meta_path:
-        if isinstance(finder, LazyFinder):
-            continue
-        find = getattr(finder, "find_spec", None)
-        if find is not None:
-            spec = find(name, path, None)
-            if spec is not None:
-                return spec
-    return None
 
 
 def attach(package_name: str, submodules=(), attributes=None):

@@ -135,16 +135,21 @@ class LazyFinder:
 
         Reached through the class so tests can prove the fast path never calls it.
         """
-        for finder in sys.meta_path:
-            if finder is self:
-                continue
-            find = getattr(finder, "find_spec", None)
-            if find is None:
-                continue
-            spec = find(name, path, target)
-            if spec is not None:
-                return spec
-        return None
+        return find_spec_elsewhere(name, path, target)
 
     def invalidate_caches(self) -> None:
         pass
+
+
+def find_spec_elsewhere(name, path, target=None):
+    """The spec every finder but lazyhook's would give (``_bootstrap._find_spec``'s loop)."""
+    for finder in sys.meta_path:
+        if isinstance(finder, LazyFinder):
+            continue
+        find = getattr(finder, "find_spec", None)
+        if find is None:
+            continue
+        spec = find(name, path, target)
+        if spec is not None:
+            return spec
+    return None

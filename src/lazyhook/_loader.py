@@ -17,7 +17,21 @@ import _frozen_importlib as _bootstrap
 from . import _lazymodule
 
 
-class LazyHookLoader:
+class _WrappingLoader:
+    """Forwards every loader method but ``exec_module`` to the loader it wraps."""
+
+    loader: object
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def __getattr__(self, attr):
+        if attr == "loader":
+            raise AttributeError(attr)
+        return getattr(self.loader, attr)
+
+
+class LazyHookLoader(_WrappingLoader):
     """Defers ``exec_module`` of the real loader; forwards everything else to it.
 
     Forwarding keeps ``get_code`` (``python -m``), ``get_source`` (tracebacks) and
@@ -29,9 +43,6 @@ class LazyHookLoader:
         self.loader = loader
         self.import_site = import_site
 
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
-
     def exec_module(self, module) -> None:
         spec = module.__spec__
         spec.loader = self.loader
@@ -39,37 +50,24 @@ class LazyHookLoader:
         if not _lazymodule.defer(module, spec, self.loader, self.import_site):
             self.loader.exec_module(module)
 
-    def __getattr__(self, attr):
-        if attr == "loader":
-            raise AttributeError(attr)
-        return getattr(self.loader, attr)
-
 
 def register_with_lazyloader(util_module) -> None:
     """Make ``LazyHookLoader`` a subclass of ``importlib.util.LazyLoader`` (ABC register)."""
     util_module.LazyLoader.register(LazyHookLoader)
 
 
-class PostExecLoader:
+class PostExecLoader(_WrappingLoader):
     """Runs the real loader, then a callback with the module (a post-import hook)."""
 
     def __init__(self, loader, callback) -> None:
         self.loader = loader
         self.callback = callback
 
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
-
     def exec_module(self, module) -> None:
         module.__spec__.loader = self.loader
         module.__loader__ = self.loader
         self.loader.exec_module(module)
         self.callback(module)
-
-    def __getattr__(self, attr):
-        if attr == "loader":
-            raise AttributeError(attr)
-        return getattr(self.loader, attr)
 
 
 if "importlib.util" in sys.modules:
