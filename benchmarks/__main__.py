@@ -159,7 +159,8 @@ def startup_cases(rounds: int) -> list[dict]:
 
 def startup_markdown(rows: list[dict], rounds: int) -> str:
     lines = [
-        f"Start-up, medians of {rounds} fresh processes (interleaved, warm-up discarded), Python {platform.python_version()}.",
+        *machine_lines(),
+        f"Start-up, medians of {rounds} fresh processes (interleaved, warm-up discarded).",
         "",
         "| case | median | min | over `python -c pass` |",
         "| --- | ---: | ---: | ---: |",
@@ -308,7 +309,7 @@ def micro(rounds: int) -> list[dict]:
 
 def alternatives_markdown(rows: list[dict], micro_rows: list[dict], rounds: int) -> str:
     names = list(VARIANT_SETUP)
-    lines = [f"Medians of {rounds} fresh processes per cell (interleaved, warm-up discarded). Each cell: "
+    lines = [*machine_lines(), f"Medians of {rounds} fresh processes per cell (interleaved, warm-up discarded). Each cell: "
              "import-only wall time / peak RSS; then import-and-use wall time as a ratio to eager. "
              "'eager in effect' means the variant ran the package body at the import statement anyway; "
              "'fails' gives the error.", "",
@@ -354,11 +355,19 @@ def versions() -> dict[str, str]:
     return found
 
 
+def machine_lines() -> list[str]:
+    """The machine, Python and package versions, printed beside every table."""
+    return [
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()} ({sys.executable}).",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
+    ]
+
+
 def markdown(rows: list[dict], rounds: int) -> str:
     lines = [
-        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"{platform.system()} {platform.release()}; medians of {rounds} fresh processes after a warm-up.",
-        "Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
+        *machine_lines(),
+        f"Medians (minimums in brackets) of {rounds} fresh processes after a warm-up.",
         "",
         "| case | eager wall | lazyhook wall | floor (`-c pass`) | lazy over floor, % of eager's | eager RSS | lazyhook RSS | floor RSS |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -370,8 +379,9 @@ def markdown(rows: list[dict], rounds: int) -> str:
         e, z, f = row["eager"], row["lazyhook"], row["floor"]
         pct = row["lazy_over_floor_pct_of_eager"]
         lines.append(
-            f"| `{row['case']}` | {e['wall_median_ms']:.1f} ms | {z['wall_median_ms']:.1f} ms | "
-            f"{f['wall_median_ms']:.1f} ms | {pct:.1f}% | {e['rss_median_mib']:.1f} MiB | "
+            f"| `{row['case']}` | {e['wall_median_ms']:.1f} ms ({e['wall_min_ms']:.1f}) | "
+            f"{z['wall_median_ms']:.1f} ms ({z['wall_min_ms']:.1f}) | "
+            f"{f['wall_median_ms']:.1f} ms ({f['wall_min_ms']:.1f}) | {pct:.1f}% | {e['rss_median_mib']:.1f} MiB | "
             f"{z['rss_median_mib']:.1f} MiB | {f['rss_median_mib']:.1f} MiB |"
         )
     return "\n".join(lines)
