@@ -46,8 +46,10 @@ def measure(code: str, env: dict[str, str]) -> tuple[float, int]:
 
 def run_variants(variants: dict[str, tuple[str, dict]], rounds: int) -> dict[str, dict]:
     samples: dict[str, list[tuple[float, int]]] = {name: [] for name in variants}
+    order = list(variants.items())
     for round_index in range(rounds + 1):
-        for name, (code, env) in variants.items():
+        # Alternate the order, so whichever runs first in a round has no systematic edge.
+        for name, (code, env) in (order if round_index % 2 else order[::-1]):
             result = measure(code, env)
             if round_index:  # round 0 is the warm-up
                 samples[name].append(result)
@@ -56,6 +58,7 @@ def run_variants(variants: dict[str, tuple[str, dict]], rounds: int) -> dict[str
         walls = [w for w, _ in values]
         rss = [r for _, r in values]
         out[name] = {
+            "walls_ms": [w * 1000 for w in walls],
             "wall_median_ms": statistics.median(walls) * 1000,
             "wall_min_ms": min(walls) * 1000,
             "rss_median_mib": statistics.median(rss) / 1024,
@@ -252,10 +255,11 @@ def alternatives(rounds: int, only: str | None) -> list[dict]:
             for variant, numbers in measured.items():
                 key = "use" if use else "import"
                 row["variants"][variant][key] = numbers
-        eager_use = row["variants"]["eager"]["use"]["wall_median_ms"]
+        eager_walls = row["variants"]["eager"]["use"]["walls_ms"]
         for variant, data in row["variants"].items():
-            if "use" in data:
-                data["use_vs_eager"] = data["use"]["wall_median_ms"] / eager_use
+            if "use" in data:  # paired: round by round against eager, then the median
+                data["use_vs_eager"] = statistics.median(
+                    v / e for v, e in zip(data["use"]["walls_ms"], eager_walls))
         rows.append(row)
     return rows
 
@@ -295,8 +299,9 @@ def micro(rounds: int) -> list[dict]:
         else:
             eager_code, lazy_code = template.format(setup=""), template.format(setup=setup)
         samples = {"eager": [], "lazyhook": []}
+        pair = [("eager", eager_code), ("lazyhook", lazy_code)]
         for round_index in range(rounds + 1):
-            for variant, code in (("eager", eager_code), ("lazyhook", lazy_code)):
+            for variant, code in (pair if round_index % 2 else pair[::-1]):
                 out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
                 if round_index:
                     samples[variant].append(float(out.stdout.strip()))
@@ -310,7 +315,8 @@ def micro(rounds: int) -> list[dict]:
 def alternatives_markdown(rows: list[dict], micro_rows: list[dict], rounds: int) -> str:
     names = list(VARIANT_SETUP)
     lines = [*machine_lines(), f"Medians of {rounds} fresh processes per cell (interleaved, warm-up discarded). Each cell: "
-             "import-only wall time / peak RSS; then import-and-use wall time as a ratio to eager. "
+             "import-only wall time / peak RSS; then import-and-use wall time as a ratio to eager "
+             "(the median of per-round paired ratios). "
              "'eager in effect' means the variant ran the package body at the import statement anyway; "
              "'fails' gives the error.", "",
              "| case | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
@@ -339,6 +345,37 @@ def alternatives_markdown(rows: list[dict], micro_rows: list[dict], rounds: int)
             lines.append(f"| {row['case']} | skipped: {row['skipped']} | | |")
         else:
             lines.append(f"| {row['case']} | {row['eager_ms']:.2f} ms | {row['lazyhook_ms']:.2f} ms | {row['ratio']:.3f} |")
+    return "\n".join(lines)
+
+
+PRELOAD_SET = ["torch", "scipy", "pandas", "matplotlib", "sklearn"]
+
+
+def preload_workers(rounds: int) -> list[dict]:
+    """Does preloading independent packages from several threads help under the GIL?"""
+    names = [n for n in PRELOAD_SET if available(n)]
+    code = ("import time, lazyhook\nlazyhook.install({names!r})\n" + "".join(f"import {n}\n" for n in names)
+            + "t = time.perf_counter()\nh = lazyhook.preload(background=True, workers={workers})\nh.wait()\n"
+            "assert not h.errors, h.errors\nprint((time.perf_counter() - t) * 1000)")
+    env = clean_env()
+    samples: dict[int, list[float]] = {1: [], 2: [], 4: []}
+    for round_index in range(rounds + 1):
+        for workers in (list(samples) if round_index % 2 else list(samples)[::-1]):
+            out = subprocess.run([sys.executable, "-c", code.format(names=names, workers=workers)], env=env,
+                                 capture_output=True, text=True, check=True)
+            if round_index:
+                samples[workers].append(float(out.stdout.strip()))
+    base = statistics.median(samples[1])
+    return [{"workers": w, "median_ms": statistics.median(v), "min_ms": min(v),
+             "vs_one": statistics.median(v) / base, "packages": names} for w, v in samples.items()]
+
+
+def preload_markdown(rows: list[dict], rounds: int) -> str:
+    lines = [*machine_lines(), f"`preload(background=True, workers=N)` of {', '.join(rows[0]['packages'])} "
+             f"(pending, never used), until `wait()` returns; medians of {rounds} fresh processes.", "",
+             "| workers | median | min | vs 1 worker |", "| ---: | ---: | ---: | ---: |"]
+    for row in rows:
+        lines.append(f"| {row['workers']} | {row['median_ms']:.0f} ms | {row['min_ms']:.0f} ms | ×{row['vs_one']:.2f} |")
     return "\n".join(lines)
 
 
@@ -393,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="run only cases whose name contains this text")
     parser.add_argument("--json", help="also write the raw results to this file")
     parser.add_argument("--write-docs", action="store_true", help="regenerate docs/performance.md")
-    parser.add_argument("--suite", choices=["imports", "startup", "alternatives", "all"], default="all",
+    parser.add_argument("--suite", choices=["imports", "startup", "alternatives", "preload", "all"], default="all",
                         help="which group of cases to run (default all)")
     args = parser.parse_args(argv)
     if args.rounds < 1:
@@ -412,6 +449,9 @@ def main(argv: list[str] | None = None) -> int:
         results["alternatives"] = alternatives(args.rounds, args.only)
         results["micro"] = micro(max(args.rounds * 6, 30))
         print(alternatives_markdown(results["alternatives"], results["micro"], args.rounds))
+    if args.suite == "preload":  # not part of "all": it answers a design question, not a bar
+        results["preload"] = preload_workers(args.rounds)
+        print(preload_markdown(results["preload"], args.rounds))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)

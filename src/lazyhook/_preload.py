@@ -91,7 +91,8 @@ def preload(names=None, *, background: bool = False, priorities: dict | None = N
 
     ``names`` defaults to every pending lazy module; a configured package not imported
     yet is imported.  A package is never loaded twice, and a thread that needs a package
-    right now waits only for that package's load, never for the queue.
+    right now waits only for that package's load, never for the queue.  More than one
+    worker was measured slower under the GIL (docs/migration.md), hence the default.
     """
     if names is None:
         names = pending_roots_and_modules()
