@@ -23,7 +23,7 @@ After loading, the module's class is what eager import gives: no trace, no cost.
 from __future__ import annotations
 
 import sys
-from _thread import RLock, get_ident
+from _thread import RLock, _count as _running_threads, get_ident
 from time import time as _now
 
 import _frozen_importlib as _bootstrap
@@ -262,6 +262,11 @@ def _exec(entry: Entry) -> None:
     before = set(modules)
     entry.rss_before = _rss()
     spec._initializing = True  # eager imports from other threads now wait on the lock
+    # With no other thread alive, nobody else holds this module: let the body run at
+    # eager speed on its real class (threads the body starts see what eager import shows).
+    unguarded = _running_threads() == 0
+    if unguarded:
+        object.__setattr__(entry.module, "__class__", entry.final_class)
     entry.wall_start = time()
     entry.start = perf_counter()
     try:
@@ -269,12 +274,16 @@ def _exec(entry: Entry) -> None:
     except BaseException as error:
         entry.duration = perf_counter() - entry.start
         _record_after(entry, before, stack)
+        if unguarded:  # later uses of the bound name must raise the failure again
+            object.__setattr__(entry.module, "__class__", lazy_class_for(type(entry.module)) or _LazyModule)
         _fail(entry, error)
         return
     finally:
         spec._initializing = False
     entry.duration = perf_counter() - entry.start
     _record_after(entry, before, stack)
+    if unguarded:
+        entry.final_class = type(entry.module)  # a class the body set on itself stays
     _finish(entry)
 
 
