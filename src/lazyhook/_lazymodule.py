@@ -258,8 +258,7 @@ def _exec(entry: Entry) -> None:
     stack = _loading_stack.setdefault(tid, [])
     entry.parent = stack[-1] if stack else None
     stack.append(entry.name)
-    modules = sys.modules
-    before = set(modules)
+    before = set(sys.modules)
     entry.rss_before = _rss()
     spec._initializing = True  # eager imports from other threads now wait on the lock
     # With no other thread alive, nobody else holds this module: let the body run at
