@@ -44,15 +44,26 @@ def measure(code: str, env: dict[str, str]) -> tuple[float, int]:
     return wall, usage.ru_maxrss
 
 
-def run_variants(variants: dict[str, tuple[str, dict]], rounds: int) -> dict[str, dict]:
-    samples: dict[str, list[tuple[float, int]]] = {name: [] for name in variants}
-    order = list(variants.items())
+def interleaved(runs: dict, rounds: int) -> dict[str, list]:
+    """Each run once per round, round-robin, for ``rounds`` rounds after a discarded warm-up.
+
+    The order alternates between rounds, so whichever runs first has no systematic edge;
+    drift over time hits every run alike.  ``runs`` maps a name to a function that
+    measures once and returns the sample.
+    """
+    samples: dict[str, list] = {name: [] for name in runs}
+    order = list(runs.items())
     for round_index in range(rounds + 1):
-        # Alternate the order, so whichever runs first in a round has no systematic edge.
-        for name, (code, env) in (order if round_index % 2 else order[::-1]):
-            result = measure(code, env)
+        for name, run in (order if round_index % 2 else order[::-1]):
+            result = run()
             if round_index:  # round 0 is the warm-up
                 samples[name].append(result)
+    return samples
+
+
+def run_variants(variants: dict[str, tuple[str, dict]], rounds: int) -> dict[str, dict]:
+    samples = interleaved({name: (lambda c=code, e=env: measure(c, e)) for name, (code, env) in variants.items()},
+                          rounds)
     out = {}
     for name, values in samples.items():
         walls = [w for w, _ in values]
@@ -144,13 +155,13 @@ def startup_cases(rounds: int) -> list[dict]:
                 [installed, "-c", "import lazyhook; lazyhook.install()"], base, project),
             ".pth with LAZYHOOK_POLICY=lazyhook.toml": ([installed, "-c", "pass"], {**base, "LAZYHOOK_POLICY": policy}, work),
         }
-        samples: dict[str, list[float]] = {name: [] for name in variants}
-        for round_index in range(rounds + 1):
-            for name, (argv, env, cwd) in variants.items():
-                start = time.perf_counter()
-                subprocess.run(argv, env=env, cwd=cwd, check=True)
-                if round_index:
-                    samples[name].append(time.perf_counter() - start)
+        def wall(argv, env, cwd) -> float:
+            start = time.perf_counter()
+            subprocess.run(argv, env=env, cwd=cwd, check=True)
+            return time.perf_counter() - start
+
+        samples = interleaved({name: (lambda a=a, e=e, c=c: wall(a, e, c)) for name, (a, e, c) in variants.items()},
+                              rounds)
         floor = statistics.median(samples["python -c pass (no lazyhook installed)"])
         rows = []
         for name, values in samples.items():
@@ -285,6 +296,12 @@ MICRO = {
 }
 
 
+def printed_ms(code: str, env: dict) -> float:
+    """Run ``code`` in a fresh process; it prints the milliseconds it measured itself."""
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
 def micro(rounds: int) -> list[dict]:
     env = clean_env()
     rows = []
@@ -298,13 +315,8 @@ def micro(rounds: int) -> list[dict]:
                          "print((time.perf_counter() - t) * 1000)")
         else:
             eager_code, lazy_code = template.format(setup=""), template.format(setup=setup)
-        samples = {"eager": [], "lazyhook": []}
-        pair = [("eager", eager_code), ("lazyhook", lazy_code)]
-        for round_index in range(rounds + 1):
-            for variant, code in (pair if round_index % 2 else pair[::-1]):
-                out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-                if round_index:
-                    samples[variant].append(float(out.stdout.strip()))
+        samples = interleaved({variant: (lambda c=code: printed_ms(c, env))
+                               for variant, code in (("eager", eager_code), ("lazyhook", lazy_code))}, rounds)
         eager, lazy = statistics.median(samples["eager"]), statistics.median(samples["lazyhook"])
         # Paired: each round's two processes ran back to back, so their ratio cancels drift.
         paired = statistics.median(z / e for e, z in zip(samples["eager"], samples["lazyhook"]))
@@ -358,13 +370,8 @@ def preload_workers(rounds: int) -> list[dict]:
             + "t = time.perf_counter()\nh = lazyhook.preload(background=True, workers={workers})\nh.wait()\n"
             "assert not h.errors, h.errors\nprint((time.perf_counter() - t) * 1000)")
     env = clean_env()
-    samples: dict[int, list[float]] = {1: [], 2: [], 4: []}
-    for round_index in range(rounds + 1):
-        for workers in (list(samples) if round_index % 2 else list(samples)[::-1]):
-            out = subprocess.run([sys.executable, "-c", code.format(names=names, workers=workers)], env=env,
-                                 capture_output=True, text=True, check=True)
-            if round_index:
-                samples[workers].append(float(out.stdout.strip()))
+    samples = interleaved({w: (lambda w=w: printed_ms(code.format(names=names, workers=w), env)) for w in (1, 2, 4)},
+                          rounds)
     base = statistics.median(samples[1])
     return [{"workers": w, "median_ms": statistics.median(v), "min_ms": min(v),
              "vs_one": statistics.median(v) / base, "packages": names} for w, v in samples.items()]
