@@ -86,8 +86,14 @@ def isolated_imports():
         import lazyhook
 
         lazyhook.uninstall()
+        # lazyhook's own modules imported on demand during the test stay: dropping them
+        # would give the next import a second copy with its own state (a filter or
+        # finder the first copy installed could then never be removed).
+        own = {name: module for name, module in sys.modules.items()
+               if name == "lazyhook" or name.startswith("lazyhook.")}
         sys.modules.clear()
         sys.modules.update(modules)
+        sys.modules.update(own)
         sys.meta_path[:] = meta_path
         sys.path[:] = path
         sys.path_importer_cache.clear()

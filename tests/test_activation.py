@@ -290,7 +290,7 @@ def test_run_command_gives_the_program_its_own_argv_exit_code_main_and_traceback
         import sys
         import pk
         import lazyhook
-        print(__name__, sys.argv, lazyhook.is_pending(pk))
+        print(__name__, sys.argv, lazyhook.is_pending('pk'))
         if "--fail" in sys.argv:
             raise RuntimeError("program failed")
         sys.exit(int(sys.argv[-1]))

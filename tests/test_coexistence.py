@@ -24,7 +24,7 @@ def test_pytest_assertion_rewriting_still_applies_inside_a_lazy_package(runner):
             import lazyhook
 
             def test_pending_then_rewritten():
-                assert lazyhook.is_pending(checked)
+                assert lazyhook.is_pending("checked")
                 assert _trace.events == []
                 checked.compare(sum([1, 2]), 4)
         """,

@@ -46,7 +46,7 @@ if __name__ == "__main__":
     ctx = multiprocessing.get_context({method!r})
     with ctx.Pool(2) as pool:
         results = pool.map(work, [1, 2, 3])
-    print(json.dumps({{"results": results, "parent_pending": lazyhook.is_pending(mx), "parent_runs": _trace.events}}))
+    print(json.dumps({{"results": results, "parent_pending": lazyhook.is_pending("mx"), "parent_runs": _trace.events}}))
 """))
     assert [r[0] for r in res["results"]] == [2, 4, 6]
     assert all(r[1] and r[2] == 1 for r in res["results"])  # each child ran the body itself, once
@@ -74,7 +74,7 @@ def test_pickle_round_trip_into_a_process_where_the_package_is_pending(runner):
 import json, pickle, _trace, lazyhook
 lazyhook.install(["mx"])
 import mx
-pending_before = lazyhook.is_pending(mx)
+pending_before = lazyhook.is_pending("mx")
 thing = pickle.loads(bytes.fromhex({data!r}))
 print(json.dumps({{"before": pending_before, "value": thing.value, "same_class": type(thing) is mx.Thing,
                    "runs": _trace.events}}))

@@ -87,7 +87,7 @@ time.sleep(0.2)
 handle.cancel()
 finished = handle.wait(5)
 print(json.dumps({"timed_out": timed_out, "finished": finished, "ran": list(_trace.events),
-                  "pending": [lazyhook.is_pending(m) for m in (c1, c2, c3)], "done": handle.progress[0]}))
+                  "pending": [lazyhook.is_pending(m) for m in ("c1", "c2", "c3")], "done": handle.progress[0]}))
 """))
     assert res == {"timed_out": True, "finished": True, "ran": ["c1"], "pending": [False, True, True], "done": 1}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from _thread import RLock
 
-from . import _lazymodule
+from . import _cpython, _lazymodule
 from ._lazymodule import LazyImportError
 from ._policy import PolicyError
 from ._finder import LazyFinder
@@ -93,20 +93,41 @@ def install_policy(resolved) -> Installation:
     """Install a resolved policy (the one code path behind every way in)."""
     global _the_finder
     with _lock:
+        if not _cpython.SUPPORTED:
+            _warn_once(_cpython.unsupported_message())
+            return Installation(None, resolved)
         if not resolved.enabled:
+            if _cpython.NATIVE:
+                from . import _native
+
+                _native.disable()  # the kill switch covers `lazy import` statements too
             return Installation(_the_finder, resolved)
         finder = _the_finder
         if finder is None:
             finder = _the_finder = LazyFinder()
         if not any(entry is finder for entry in sys.meta_path):
             sys.meta_path.insert(0, finder)
-        _lazymodule.would_defer = finder.would_defer
         finder.never_lazy = finder.never_lazy.union(resolved.never_lazy_names())
         finder.roots.update(resolved.lazy)
         finder.watched.update(resolved.lazy)
         finder.policy = resolved
+        if _cpython.NATIVE:
+            from . import _native
+
+            _native.enable(finder)
+        else:
+            _lazymodule.would_defer = finder.would_defer
         _arrange_reports(resolved)
         return Installation(finder, resolved)
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        sys.stderr.write(f"lazyhook: {message}\n")
 
 
 _DEFAULT_REPORT_FILES = {"json": "lazyhook-report.json", "trace": "lazyhook-report.trace.json",
@@ -139,13 +160,18 @@ def uninstall() -> None:
     """
     global _the_finder
     with _lock:
+        if _cpython.NATIVE:
+            from . import _native
+
+            _native.restore()  # the mode and filter in effect before install()
         finder = _the_finder
         if finder is None:
             return
         finder.roots.clear()
         _lazymodule.would_defer = None
         finder.never_lazy = frozenset()
-        finder.watched = _lazymodule.pending_roots()
+        # 3.15+: the interpreter loads what is pending without lazyhook's help.
+        finder.watched = set() if _cpython.NATIVE else _lazymodule.pending_roots()
         if not finder.watched:
             _the_finder = None
             sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
@@ -213,9 +239,21 @@ def status() -> list[dict]:
 
 
 def is_pending(module) -> bool:
-    """True while ``module`` (or the module named so) is imported but not yet loaded."""
+    """True while ``module`` (or the module named so) is imported but not yet loaded.
+
+    On Python 3.15+ pass the name: reading a lazily imported global to pass it loads it
+    (PEP 810 resolves a lazy import when its name is loaded).
+    """
     from ._lazymodule import is_pending as _is_pending
 
+    placeholder = _cpython.placeholder_name(module)
+    if placeholder is not None:
+        return placeholder not in sys.modules
     if isinstance(module, str):
+        if _cpython.NATIVE:
+            from ._native import is_pending_name
+
+            if is_pending_name(module):
+                return True
         module = sys.modules.get(module)
     return _is_pending(module)

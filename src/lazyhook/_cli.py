@@ -82,44 +82,71 @@ def _environment() -> tuple[str, str]:
     return sys.prefix, site
 
 
-def _pth_path() -> str:
-    return os.path.join(_environment()[1], ENV_PTH)
+ENV_START = "lazyhook-env.start"  # Python 3.15+ (PEP 829): its .pth import line is then ignored
+ENV_MODULE = "_lazyhook_env"  # the environment's policy, as data both files hand to activate()
 
 
-def environment_pth_line(table: dict, origin: str) -> str:
-    """The one line of ``lazyhook-env.pth``: activate with an embedded policy literal.
+def environment_files(site: str) -> dict[str, str]:
+    """Every file ``enable`` writes into site-packages, by role."""
+    return {"module": os.path.join(site, ENV_MODULE + ".py"), "start": os.path.join(site, ENV_START),
+            "pth": os.path.join(site, ENV_PTH)}
 
-    Wrapped in ``try`` so that an environment where lazyhook was uninstalled without
-    ``disable`` still starts, with one warning line instead of a traceback.
+
+def environment_module_source(table: dict, origin: str) -> str:
+    """The generated module: the policy as a literal (no TOML at start-up) and ``start``.
+
+    ``start`` catches everything so that an environment where lazyhook was uninstalled
+    without ``disable`` still starts, with one warning line that names what to delete.
     """
-    code = (
-        "try:\n"
-        "    import lazyhook._startup as _s\n"
-        "except Exception as _e:\n"
-        "    sys.stderr.write('lazyhook: environment activation failed: %r -- imports stay eager\\n' % (_e,))\n"
-        "else:\n"
-        f"    _s.activate({table!r}, {origin!r})\n"
+    return (
+        '"""Written by `lazyhook enable`; `lazyhook disable` removes it with '
+        f'{ENV_PTH} and {ENV_START}."""\n\n'
+        f"POLICY = {table!r}\n"
+        f"ORIGIN = {origin!r}\n\n\n"
+        f"def start(via={ENV_START!r}):\n"
+        "    try:\n"
+        "        import lazyhook._startup as startup\n"
+        "    except Exception as exc:\n"
+        "        import os, sys\n"
+        "        here = os.path.dirname(os.path.abspath(__file__))\n"
+        "        sys.stderr.write(f'lazyhook: environment activation failed: {exc!r} -- imports stay eager; '\n"
+        f"                         f'run `lazyhook disable` or delete {ENV_PTH}, {ENV_START} and {ENV_MODULE}.py '\n"
+        "                         f'in {here}\\n')\n"
+        "    else:\n"
+        "        startup.activate(POLICY, ORIGIN, via)\n"
     )
-    return f"import sys; exec({code!r})\n"
 
 
 def _read_environment_policy(path: str) -> tuple[dict, str] | None:
-    """The policy embedded by ``enable`` (None when not enabled)."""
+    """The policy embedded by ``enable`` in the generated module (None when not enabled)."""
     import ast
 
     try:
         with open(path, encoding="utf-8") as fh:
-            line = fh.read()
+            tree = ast.parse(fh.read())
     except FileNotFoundError:
         return None
-    for node in ast.walk(ast.parse(line)):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "exec":
-            code = ast.literal_eval(node.args[0])
-            for inner in ast.walk(ast.parse(code)):
-                if isinstance(inner, ast.Call) and getattr(inner.func, "attr", None) == "activate":
-                    table, origin = (ast.literal_eval(arg) for arg in inner.args)
-                    return table, origin
+    values = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            values[node.targets[0].id] = ast.literal_eval(node.value)
+    if isinstance(values.get("POLICY"), dict) and isinstance(values.get("ORIGIN"), str):
+        return values["POLICY"], values["ORIGIN"]
     return None
+
+
+def _write_atomically(path: str, text: str) -> None:
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise CliError(f"cannot write {path}: {exc.strerror}; nothing was changed") from None
 
 
 def cmd_enable(args: argparse.Namespace) -> int:
@@ -145,37 +172,35 @@ def cmd_enable(args: argparse.Namespace) -> int:
         raise _usage("enable needs --lazy NAMES or --policy FILE naming at least one lazy package")
     if not os.access(site, os.W_OK):
         raise CliError(f"cannot write to {site} (read-only site-packages); nothing was changed")
-    pth = os.path.join(site, ENV_PTH)
-    line = environment_pth_line(table, origin)
-    tmp = pth + ".tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(line)
-        os.replace(tmp, pth)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise CliError(f"cannot write {pth}: {exc.strerror}; nothing was changed") from None
+    files = environment_files(site)
+    # The module first: the .pth and .start files name it, and either may be read by an
+    # interpreter starting while this runs.
+    _write_atomically(files["module"], environment_module_source(table, origin))
+    _write_atomically(files["start"], f"# Written by `lazyhook enable` (Python 3.15+)\n{ENV_MODULE}:start\n")
+    _write_atomically(files["pth"], f"import {ENV_MODULE}; {ENV_MODULE}.start({ENV_PTH!r})\n")
     print(f"lazyhook enabled for {prefix}")
-    print(f"  wrote {pth}")
+    for path in files.values():
+        print(f"  wrote {path}")
     print("  `python -m lazyhook status` shows what is lazy; `python -m lazyhook disable` undoes this")
     return 0
 
 
 def cmd_disable(args: argparse.Namespace) -> int:
     prefix, site = _environment()
-    pth = os.path.join(site, ENV_PTH)
-    if not os.path.exists(pth):
+    # The .pth and .start files first: without them nothing imports the module.
+    present = [path for role, path in sorted(environment_files(site).items(), key=lambda kv: kv[0] == "module")
+               if os.path.exists(path)]
+    if not present:
         print(f"lazyhook was not enabled for {prefix}; nothing to do")
         return 0
-    try:
-        os.unlink(pth)
-    except OSError as exc:
-        raise CliError(f"cannot remove {pth}: {exc.strerror}") from None
+    for path in present:
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            raise CliError(f"cannot remove {path}: {exc.strerror}") from None
     print(f"lazyhook disabled for {prefix}")
-    print(f"  removed {pth}")
+    for path in present:
+        print(f"  removed {path}")
     return 0
 
 
@@ -186,13 +211,20 @@ def status_data() -> dict:
     env_policy = None
     try:
         prefix, site = _environment()
-        pth = os.path.join(site, ENV_PTH)
-        found = _read_environment_policy(pth)
-        data["environment"] = {"prefix": prefix, "enabled": found is not None, "pth": pth if found else None}
+        files = environment_files(site)
+        found = _read_environment_policy(files["module"])
+        # 3.15+ runs the .start file and ignores the .pth file's import line (PEP 829).
+        used = files["start"] if sys.version_info >= (3, 15) else files["pth"]
+        data["environment"] = {"prefix": prefix, "enabled": found is not None,
+                               "pth": used if found else None, "files": sorted(files.values()) if found else []}
         if found:
             env_policy = found
     except CliError as exc:
         data["environment"] = {"prefix": sys.prefix, "enabled": False, "note": str(exc)}
+    from . import _startup
+
+    # What this very interpreter's start-up did: the file that activated lazyhook, if any.
+    data["activated_by"] = _startup.activated_by or None
     data["variables"] = {k: os.environ[k] for k in (
         _policy.ENV_NAMES, _policy.ENV_POLICY, _policy.ENV_DISABLE, _policy.ENV_REPORT) if k in os.environ}
     try:
@@ -222,6 +254,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"environment: enabled for {env['prefix']} ({env['pth']})")
     else:
         print(f"environment: not enabled for {env['prefix']}" + (" (not a virtual environment)" if env.get("note") else ""))
+    if data["activated_by"]:
+        print(f"this interpreter was activated at start-up by {data['activated_by']}")
     for key, value in data["variables"].items():
         print(f"variable: {key}={value}")
     if "error" in data:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import sys
 
-import _frozen_importlib as _bootstrap
-
-from . import _frames, _lazymodule
+from . import _cpython, _frames, _lazymodule
 
 
 def lazy_import(name: str):
@@ -22,13 +20,17 @@ def lazy_import(name: str):
     module = sys.modules.get(name)
     if module is not None:
         return module
+    if not _cpython.SUPPORTED:  # an interpreter lazyhook does not know: eager, never guessed
+        import importlib
+
+        return importlib.import_module(name)
     site = _frames.caller_site(sys._getframe(1))
     parts = name.split(".")
     for depth in range(1, len(parts) + 1):
         prefix = ".".join(parts[:depth])
         if prefix in sys.modules:
             continue
-        with _bootstrap._ModuleLockManager(prefix):
+        with _cpython.ModuleLockManager(prefix):
             if prefix not in sys.modules:
                 _create_pending(prefix, site)
     return sys.modules[name]
@@ -53,7 +55,7 @@ def _create_pending(name: str, site) -> None:
             _lazymodule.load_now(parent)  # a body never runs before its parent's
         importlib.import_module(name)
         return
-    module = _bootstrap.module_from_spec(spec)
+    module = _cpython.module_from_spec(spec)
     sys.modules[name] = module
     if not _lazymodule.defer(module, spec, spec.loader, site):
         try:

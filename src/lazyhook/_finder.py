@@ -7,8 +7,9 @@ lock, no allocation (a submodule of an unconfigured package costs one slice).
 from __future__ import annotations
 
 import sys
+from _thread import get_ident
 
-from . import _frames, _lazymodule
+from . import _cpython, _frames, _lazymodule
 
 _NOT_DEFERRABLE_ORIGINS = frozenset({"built-in", "frozen"})
 
@@ -39,6 +40,8 @@ class LazyFinder:
         self.never_lazy: frozenset[str] = frozenset()
         self.policy = None  # the resolved policy last installed, for status
         self.profile_all = False  # `lazyhook suggest`: every third-party package is lazy
+        # Python 3.15+: where each module the filter let the interpreter defer was imported.
+        self.import_sites: dict[str, tuple[str, int, str]] = {}
 
     def find_spec(self, name, path=None, target=None):
         watched = self.watched
@@ -73,6 +76,8 @@ class LazyFinder:
         return _frames.is_deferrable(statement, name)
 
     def _find_configured(self, name, path, target, frame):
+        if _cpython.NATIVE:
+            return self._find_native(name, path, target, frame)
         if name == "importlib.util":
             return self._watch_importlib_util(name, path, target)
         adopted = _lazymodule.adopt_next.pop(name, None)
@@ -101,6 +106,29 @@ class LazyFinder:
             spec.loader = LazyHookLoader(spec.loader, site)
             return spec
         return self._eager_spec(name, spec)
+
+    def _find_native(self, name, path, target, frame):
+        """3.15+: the interpreter deferred it; record the load when it happens."""
+        if name not in sys.lazy_modules and name not in self.import_sites:
+            return None  # an ordinary eager import: not a lazy load
+        # (``import a.b.c as x`` lists only ``a.b.c`` as lazy; its parents load with it.)
+        spec = self._delegate(name, path, target)
+        if spec is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        from ._loader import RecordingLoader
+
+        site = self.import_sites.get(name)
+        parent = name
+        while site is None and parent:
+            parent = parent.rpartition(".")[0]
+            site = self.import_sites.get(parent)
+        use = _lazymodule.requested_use.get(get_ident())
+        if use is None:
+            statement = _frames.statement_frame(frame)
+            file, line, func = _frames.caller_site(statement)
+            use = (file, line, func, (statement is not None and _cpython.name_being_loaded(statement)) or "<import>")
+        spec.loader = RecordingLoader(spec.loader, site or ("<unknown>", 0, "<unknown>"), use)
+        return spec
 
     def _eager_spec(self, name, spec):
         """An eager import inside a lazy tree: its pending ancestors run first."""

@@ -1,8 +1,8 @@
 """Which import statements may be deferred: PEP 810's rule, read from the importing frame.
 
-PEP 810 defers import *statements* at module level; imports inside ``try``/``with``
-blocks, inside functions or class bodies, and ``importlib.import_module()`` /
-``__import__()`` calls stay eager.  From inside ``find_spec`` (or a ``__spec__`` read
+PEP 810 defers import *statements* at module level (inside ``with`` blocks too);
+imports inside ``try`` bodies and ``except`` clauses, inside functions or class bodies,
+and ``importlib.import_module()`` / ``__import__()`` calls stay eager.  From inside ``find_spec`` (or a ``__spec__`` read
 by ``import_ensure_initialized``) the frame executing the statement is the first one
 below the frozen importlib frames.  Only configured names ever get here, so the cost
 of looking is paid by nothing else.
@@ -12,21 +12,9 @@ from __future__ import annotations
 
 import sys
 
-BOOTSTRAP_FILES = frozenset({"<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>"})
+from . import _cpython
 
-# IMPORT_NAME, IMPORT_FROM, EXTENDED_ARG for the versions tested here (tests check them
-# against ``opcode.opmap``); other versions read ``opcode`` on first use (~0.5 ms).
-_KNOWN_OPCODES = {(3, 11): (108, 109, 144), (3, 12): (108, 109, 144), (3, 13): (75, 74, 71)}
-_IMPORT_NAME, _IMPORT_FROM, _EXTENDED_ARG = _KNOWN_OPCODES.get(sys.version_info[:2], (-1, -1, -1))
-
-
-def _load_opcodes() -> None:
-    global _IMPORT_NAME, _IMPORT_FROM, _EXTENDED_ARG
-    import opcode
-
-    _IMPORT_FROM = opcode.opmap["IMPORT_FROM"]
-    _EXTENDED_ARG = opcode.opmap["EXTENDED_ARG"]
-    _IMPORT_NAME = opcode.opmap["IMPORT_NAME"]
+BOOTSTRAP_FILES = _cpython.BOOTSTRAP_FILES
 
 
 def statement_frame(frame):
@@ -36,62 +24,17 @@ def statement_frame(frame):
     return frame
 
 
-def _opcode_at(frame) -> int:
-    if _IMPORT_NAME < 0:
-        _load_opcodes()
-    code = frame.f_code.co_code
-    lasti = frame.f_lasti
-    return code[lasti] if 0 <= lasti < len(code) else -1
-
-
 def is_import_statement(frame) -> bool:
-    return frame is not None and _opcode_at(frame) == _IMPORT_NAME
+    return frame is not None and _cpython.opcode_at(frame) == _cpython.ROW.import_name
 
 
 def is_import_from(frame) -> bool:
-    return frame is not None and _opcode_at(frame) == _IMPORT_FROM
-
-
-def _in_exception_table(table: bytes, offset: int) -> bool:
-    """Whether code unit ``offset`` is covered by a handler (``try``/``except``/``with``).
-
-    The table is the varint format of ``Objects/exception_handling_notes.txt``:
-    start, length, target, depth<<1|lasti, each in 6-bit chunks, bit 6 = more.
-    """
-    pos, size = 0, len(table)
-
-    def varint() -> int:
-        nonlocal pos
-        byte = table[pos]
-        pos += 1
-        value = byte & 63
-        while byte & 64:
-            byte = table[pos]
-            pos += 1
-            value = (value << 6) | (byte & 63)
-        return value
-
-    while pos < size:
-        start = varint()
-        length = varint()
-        varint()  # target
-        varint()  # depth and lasti
-        if start <= offset < start + length:
-            return True
-    return False
+    return frame is not None and _cpython.opcode_at(frame) == _cpython.ROW.import_from
 
 
 def statement_target(frame) -> str:
     """The module name written in the executing IMPORT_NAME (``a.b`` for ``import a.b``)."""
-    code = frame.f_code
-    raw = code.co_code
-    lasti = frame.f_lasti
-    arg, shift, i = raw[lasti + 1], 8, lasti - 2
-    while i >= 0 and raw[i] == _EXTENDED_ARG:
-        arg |= raw[i + 1] << shift
-        shift += 8
-        i -= 2
-    return code.co_names[arg]
+    return _cpython.import_name_target(frame)
 
 
 def top_of(name: str) -> str:
@@ -102,14 +45,14 @@ def is_deferrable(frame, name: str) -> bool:
     """PEP 810's rule for the import of ``name`` executed by ``frame``.
 
     Deferred only when the frame is executing an ``import`` statement at module level,
-    outside every ``try``/``with`` block, for this very package (a C extension's own
-    ``PyImport_Import`` during a statement for another package must stay eager), and
+    outside every ``try`` body and ``except`` clause (``with`` blocks and a ``try``
+    statement's ``else:``/``finally:`` defer, as on 3.15), for this very package (a C
+    extension's own ``PyImport_Import`` during a statement for another package must stay eager), and
     not from inside the same package: once a package's body runs, its imports are eager.
     """
     if frame is None or frame.f_code.co_name != "<module>" or not is_import_statement(frame):
         return False
-    code = frame.f_code
-    if code.co_exceptiontable and _in_exception_table(code.co_exceptiontable, frame.f_lasti // 2):
+    if not _cpython.outside_try_and_except(frame.f_code, frame.f_lasti):
         return False
     top = top_of(name)
     importer = frame.f_globals.get("__name__")

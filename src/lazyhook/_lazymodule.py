@@ -26,9 +26,7 @@ import sys
 from _thread import RLock, _count as _running_threads, get_ident
 from time import time as _now
 
-import _frozen_importlib as _bootstrap
-
-from . import _frames
+from . import _cpython, _frames
 
 ModuleType = type(sys)
 
@@ -61,6 +59,9 @@ listeners: list = []  # callables(entry) run after each load, outside every lock
 # Set by the installed finder: would it defer an import of ``name`` by this statement frame?
 # With no finder installed every import is eager.
 would_defer = None
+# thread id -> (file, line, function, what) of a load a tool asked for (preload): the
+# trigger recorded for loads on that thread instead of the calling frame.
+requested_use: dict[int, tuple[str, int, str, str]] = {}
 # Child modules a parent's body imported while an eager import of that child was
 # already under way: the finder hands them back instead of running them again.
 adopt_next: dict[str, object] = {}
@@ -249,18 +250,22 @@ except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
 _loading_stack: dict[int, list[str]] = {}  # thread id -> names of lazy loads under way
 
 
-def _exec(entry: Entry) -> None:
-    from time import perf_counter, time  # builtin module: free
-
-    spec = entry.spec
+def _record_before(entry: Entry) -> tuple[set, list]:
     entry.state = LOADING
     tid = entry.thread = get_ident()
     stack = _loading_stack.setdefault(tid, [])
     entry.parent = stack[-1] if stack else None
     stack.append(entry.name)
-    before = set(sys.modules)
     entry.rss_before = _rss()
-    spec._initializing = True  # eager imports from other threads now wait on the lock
+    return set(sys.modules), stack
+
+
+def _exec(entry: Entry) -> None:
+    from time import perf_counter, time  # builtin module: free
+
+    spec = entry.spec
+    before, stack = _record_before(entry)
+    _cpython.mark_initializing(spec, True)  # eager imports from other threads now wait
     # With no other thread alive, nobody else holds this module: let the body run at
     # eager speed on its real class (threads the body starts see what eager import shows).
     unguarded = _running_threads() == 0
@@ -278,7 +283,7 @@ def _exec(entry: Entry) -> None:
         _fail(entry, error)
         return
     finally:
-        spec._initializing = False
+        _cpython.mark_initializing(spec, False)
     entry.duration = perf_counter() - entry.start
     _record_after(entry, before, stack)
     if unguarded:
@@ -294,16 +299,46 @@ def _record_after(entry: Entry, before: set, stack: list) -> None:
         _loading_stack.pop(entry.thread, None)
 
 
+def run_recorded(entry: Entry, execute) -> None:
+    """Run a body the import system itself is loading, recorded as a lazy load.
+
+    Python 3.15's own lazy imports resolve through the ordinary import, so there the
+    finder wraps the loader and this times the body exactly as ``_exec`` does for the
+    emulation; a failure propagates unchanged (the interpreter chains it).
+    """
+    from time import perf_counter, time
+
+    entry.thread_name = _thread_name()
+    with _registry_lock:
+        _history.append(entry)
+    before, stack = _record_before(entry)
+    entry.wall_start = time()
+    entry.start = perf_counter()
+    try:
+        execute(entry.module)
+    except BaseException as error:
+        entry.duration = perf_counter() - entry.start
+        _record_after(entry, before, stack)
+        entry.state = FAILED
+        entry.error = error
+        _notify(entry)
+        raise
+    entry.duration = perf_counter() - entry.start
+    _record_after(entry, before, stack)
+    entry.state = LOADED
+    _notify(entry)
+
+
 def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = None) -> bool:
     """Run ``entry`` (and the rest of its tree); False when the caller must read raw.
 
     Raw reads happen only where eager import shows a partially initialised module:
     re-entrance from the body itself, or a cross-thread cycle the module lock detects.
     """
-    lock = _bootstrap._get_module_lock(entry.root)
+    lock = _cpython.get_module_lock(entry.root)
     try:
         lock.acquire()
-    except _bootstrap._DeadlockError:
+    except _cpython.DeadlockError:
         return False  # a concurrent circular import: eager import accepts it half-built
     done: list[Entry] = []
     try:
@@ -372,14 +407,19 @@ def _spec_read_is_eager_import(entry: Entry, frame) -> bool:
     """Whether this ``__spec__`` read is an eager import of the pending module.
 
     ``import_ensure_initialized`` (C) reads ``__spec__`` with the importing frame as
-    caller; ``_find_and_load`` reads it for ``importlib.import_module``.  Parent
+    caller; ``_find_and_load`` reads it for ``importlib.import_module`` (through
+    ``_is_initializing`` since 3.15).  Parent
     queries (``_find_and_load_unlocked``), ``repr`` and ``importlib.util.find_spec``
     only look.
     """
     code = frame.f_code
     if code.co_filename in _frames.BOOTSTRAP_FILES:
-        if code.co_name != "_find_and_load":
+        if code.co_name != _cpython.INITIALIZING_READER:
             return False
+        if code.co_name != "_find_and_load":  # 3.15's helper: look at who asked
+            frame = frame.f_back
+            if frame is None or frame.f_code.co_name != "_find_and_load":
+                return False
         frame = _frames.statement_frame(frame)
         if not _frames.is_import_statement(frame):
             return True
@@ -420,8 +460,8 @@ def _prepare_child_import(entry: Entry, frame) -> None:
         adopt_next[child] = existing
 
 
-_HANDLE_FROMLIST = _bootstrap._handle_fromlist.__code__
-_FIND_AND_LOAD_UNLOCKED = _bootstrap._find_and_load_unlocked.__code__
+_HANDLE_FROMLIST = _cpython.HANDLE_FROMLIST_CODE
+_FIND_AND_LOAD_UNLOCKED = _cpython.FIND_AND_LOAD_UNLOCKED_CODE
 
 
 class _LazyModule(ModuleType):

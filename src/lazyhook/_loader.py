@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import sys
 
-import _frozen_importlib as _bootstrap
-
-from . import _lazymodule
+from . import _cpython, _lazymodule
 
 
 class _WrappingLoader:
@@ -70,6 +68,24 @@ class PostExecLoader(_WrappingLoader):
         self.callback(module)
 
 
+class RecordingLoader(_WrappingLoader):
+    """Python 3.15+: runs the real loader for a lazy import the interpreter resolves,
+    recorded as the emulation records its loads (module, site, first use, cost)."""
+
+    def __init__(self, loader, import_site: tuple[str, int, str], first_use: tuple[str, int, str, str]) -> None:
+        self.loader = loader
+        self.import_site = import_site
+        self.first_use = first_use
+
+    def exec_module(self, module) -> None:
+        spec = module.__spec__
+        spec.loader = self.loader
+        module.__loader__ = self.loader
+        entry = _lazymodule.Entry(module, spec, self.loader, self.import_site, type(module))
+        entry.first_use = self.first_use
+        _lazymodule.run_recorded(entry, self.loader.exec_module)
+
+
 if "importlib.util" in sys.modules:
     register_with_lazyloader(sys.modules["importlib.util"])
 
@@ -100,6 +116,6 @@ def adopt_spec(module):
     that appeared in ``sys.modules`` while finders ran, so the adopting spec is put
     there too until ``exec_module`` restores the original.
     """
-    spec = _bootstrap.spec_from_loader(module.__name__, AdoptLoader(module))
+    spec = _cpython.spec_from_loader(module.__name__, AdoptLoader(module))
     module.__spec__ = spec
     return spec

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from _thread import get_ident
 
-from . import _lazymodule
+from . import _cpython, _lazymodule
 
 
 class Preload:
@@ -67,22 +68,32 @@ class Preload:
                     return
                 name = self._queue.pop(0)
                 self.current.append(name)
+            tid = get_ident()
+            _lazymodule.requested_use[tid] = ("<lazyhook.preload>", 0, _lazymodule._thread_name(), "<preload>")
             try:
                 module = sys.modules.get(name)
                 if module is not None:
                     _lazymodule.load_now(module, "<preload>")
                 else:
-                    importlib.import_module(name)  # configured but not imported yet: import it
+                    # Configured but not imported yet, or (3.15+) pending in the interpreter.
+                    importlib.import_module(name)
             except BaseException as exc:  # noqa: BLE001 - recorded; first use raises it again
                 self.errors[name] = exc
             finally:
+                _lazymodule.requested_use.pop(tid, None)
                 with self._lock:
                     self.current.remove(name)
                     self.done += 1
 
 
 def pending_roots_and_modules() -> list[str]:
-    return sorted({e.name for e in list(_lazymodule._history) if e.state == _lazymodule.PENDING})
+    names = {e.name for e in list(_lazymodule._history) if e.state == _lazymodule.PENDING}
+    finder = sys.modules["lazyhook"]._the_finder
+    if _cpython.NATIVE and finder is not None:
+        from ._native import pending_names
+
+        names.update(pending_names(finder))
+    return sorted(names)
 
 
 def preload(names=None, *, background: bool = False, priorities: dict | None = None,
@@ -145,6 +156,12 @@ def status() -> list[dict]:
             "error": repr(e.error) if e.error is not None else None,
         }
     finder = sys.modules["lazyhook"]._the_finder
+    if _cpython.NATIVE and finder is not None:
+        from ._native import pending_names
+
+        for name in pending_names(finder):
+            rows.setdefault(name, {"module": name, "state": "pending", "load_s": None, "trigger": None,
+                                   "rss_growth": None, "error": None})
     for root in sorted(getattr(finder, "roots", ()) or ()):
         if root not in rows:
             rows[root] = {"module": root, "state": "never imported", "load_s": None, "trigger": None,

@@ -1,8 +1,9 @@
-"""Interpreter start-up activation, called from lazyhook's ``.pth`` files.
+"""Interpreter start-up activation, called from lazyhook's ``.pth`` and ``.start`` files.
 
-``lazyhook.pth`` (shipped in the wheel) calls :func:`activate` only when a lazyhook
-variable is set; ``lazyhook-env.pth`` (written by ``lazyhook enable``) calls it with
-the environment's policy.  Start-up must never be broken by us: any problem becomes
+``lazyhook.pth`` and ``lazyhook.start`` (both shipped in the wheel; 3.15+ uses the
+``.start`` file, PEP 829) call :func:`activate` only when a lazyhook variable is set;
+the environment module written by ``lazyhook enable`` calls it with the environment's
+policy.  Start-up must never be broken by us: any problem becomes
 one warning line on stderr and every import stays eager.
 """
 
@@ -11,14 +12,16 @@ from __future__ import annotations
 import sys
 
 _activated = False
+activated_by = ""  # the start-up file that activated lazyhook in this interpreter, if any
 
 
-def activate(environment_policy: dict | None = None, origin: str = "") -> None:
+def activate(environment_policy: dict | None = None, origin: str = "", via: str = "") -> None:
     """Install the policy in effect; idempotent; never raises."""
-    global _activated
+    global _activated, activated_by
     if _activated:
         return
     _activated = True
+    activated_by = via
     try:
         from . import _policy, install_policy
 
