@@ -136,12 +136,17 @@ import pytest
 def doubler():
     return mx.double
 """, "suite/test_uses.py": """
+import sys
 import _trace
 import lazyhook
 
+# On 3.15 pytest's fixture collection reads every conftest global from outside the
+# module, which resolves a lazy import there (PEP 810); emulated, it stays pending.
+COLLECTED_LOADS = ["mx"] if sys.version_info >= (3, 15) else []
+
 def test_pending_through_collection():
-    assert _trace.events == []
-    assert lazyhook.is_pending("mx")
+    assert _trace.events == COLLECTED_LOADS
+    assert lazyhook.is_pending("mx") is (not COLLECTED_LOADS)
 
 def test_uses_it(doubler):
     assert doubler(21) == 42

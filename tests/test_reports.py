@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from lazyhook._cpython import NATIVE
+
 SCHEMA = Path(__file__).resolve().parents[1] / "src" / "lazyhook" / "report-schema.json"
 
 KNOWN = {
@@ -42,7 +44,7 @@ big.BLOB
 outer.VALUE
 try:
     broken.x
-except lazyhook.LazyImportError:
+except (lazyhook.LazyImportError, ValueError):  # 3.15 raises the original exception
     pass
 doc = json.loads(lazyhook.report("json"))
 print(json.dumps(doc))
@@ -52,7 +54,9 @@ print(json.dumps(doc))
     assert 0.25 <= slow["duration_s"] < 2.0
     assert slow["thread"] == "worker-1"
     assert slow["trigger"]["line"] == 6 and slow["trigger"]["function"] == "use_slow"
-    assert slow["trigger"]["attribute"] == "DONE" and slow["trigger"]["file"].endswith("main.py")
+    # Emulated, the attribute read loads it; on 3.15 loading the name ``slow`` does.
+    assert slow["trigger"]["attribute"] == ("slow" if NATIVE else "DONE")
+    assert slow["trigger"]["file"].endswith("main.py")
     assert slow["imported_at"]["line"] == 4
     assert 0 < slow["start_s"] < 30
     big = events["big"]

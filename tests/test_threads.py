@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from lazyhook._cpython import NATIVE
+
 
 def test_racing_threads_run_each_body_once_and_never_see_it_half_built(runner):
     packages = {}
@@ -16,25 +18,25 @@ def test_racing_threads_run_each_body_once_and_never_see_it_half_built(runner):
 import json, sys, threading, _trace, lazyhook
 names = [f"race{i}" for i in range(150)]
 lazyhook.install(names)
-modules = [__import__("importlib").import_module("race0")]  # eager: a control
+race0 = __import__("importlib").import_module("race0")  # eager: a control
 for name in names[1:]:
     exec(f"import {name}")
-    modules.append(sys.modules[name])
 problems = []
-for module in modules:
+for name in names:
     barrier = threading.Barrier(8)
-    def touch(module=module):
+    def touch(name=name):
         barrier.wait()
         try:
+            module = eval(name)  # a name load: resolves a 3.15 placeholder, racing
             if module.LAST != 2 or module.FIRST != 1:
                 problems.append(("values", module.__name__))
         except Exception as exc:
-            problems.append((repr(exc), module.__name__))
+            problems.append((repr(exc), name))
     threads = [threading.Thread(target=touch) for _ in range(8)]
     for t in threads: t.start()
     for t in threads: t.join(30)
     if any(t.is_alive() for t in threads):
-        problems.append(("hang", module.__name__))
+        problems.append(("hang", name))
 runs = {n: _trace.events.count(n) for n in names}
 print(json.dumps({"problems": problems, "runs_not_once": {n: c for n, c in runs.items() if c != 1},
                   "pending": [n for n in names if lazyhook.is_pending(n)]}))
@@ -56,15 +58,14 @@ results = {}
 for round_ in range(20):
     exec("import alpha, beta")  # fresh pending modules each round
     import sys
-    a, b = sys.modules["alpha"], sys.modules["beta"]
     barrier = threading.Barrier(2)
-    def use(mod, attr):
+    def use(name, attr):
         barrier.wait()
         try:
-            results.setdefault(attr, set()).add(getattr(mod, attr))
+            results.setdefault(attr, set()).add(getattr(eval(name), attr))
         except Exception as exc:
             results.setdefault("errors", set()).add(repr(exc))
-    threads = [threading.Thread(target=use, args=(a, "A")), threading.Thread(target=use, args=(b, "B"))]
+    threads = [threading.Thread(target=use, args=("alpha", "A")), threading.Thread(target=use, args=("beta", "B"))]
     for t in threads: t.start()
     for t in threads: t.join(20)
     if any(t.is_alive() for t in threads):
@@ -91,10 +92,15 @@ def touch():
         failing.anything
     except lazyhook.LazyImportError as exc:
         errors.append(repr(exc.__cause__))
+    except OSError as exc:  # 3.15: the original exception, chained from ImportError
+        errors.append(repr(exc))
 threads = [threading.Thread(target=touch) for _ in range(6)]
 for t in threads: t.start()
 for t in threads: t.join(20)
 print(json.dumps({"errors": errors, "runs": _trace.events}))
 """)
     res = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert res == {"errors": ["OSError('disk gone')"] * 6, "runs": ["failing"]}
+    # Emulated, the body runs once and every thread gets its error; on 3.15 a failed
+    # lazy import is retried by each later use (PEP 810), one thread at a time.
+    runs = ["failing"] * 6 if NATIVE else ["failing"]
+    assert res == {"errors": ["OSError('disk gone')"] * 6, "runs": runs}

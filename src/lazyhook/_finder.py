@@ -48,11 +48,11 @@ class LazyFinder:
         if name not in watched:
             dot = name.find(".")
             if dot < 0 or name[:dot] not in watched:
-                if not self.profile_all or not self._adopt_for_profile(name if dot < 0 else name[:dot]):
+                if not self.profile_all or not self.adopt_for_profile(name if dot < 0 else name[:dot]):
                     return None
         return self._find_configured(name, path, target, sys._getframe(1))
 
-    def _adopt_for_profile(self, top: str) -> bool:
+    def adopt_for_profile(self, top: str) -> bool:
         """In profile-all mode, treat a third-party top-level package as configured."""
         from ._policy import NEVER_LAZY
 

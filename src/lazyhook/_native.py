@@ -80,6 +80,8 @@ def make_filter(finder, previous_filter, previous_all: bool):
                     checked = bool(listed) and imported in listed
                 except TypeError:
                     checked = False
+                if not checked and finder.profile_all:  # `lazyhook suggest`'s lazy run
+                    checked = finder.adopt_for_profile(top)
                 if not checked and not previous_all:
                     return False
         if top == "lazyhook" or (importing is not None and importing.startswith("lazyhook")

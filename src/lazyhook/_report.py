@@ -15,7 +15,7 @@ import json
 import os
 import sys
 
-from . import __version__, _lazymodule
+from . import __version__, _cpython, _lazymodule
 
 SCHEMA_VERSION = 1
 FORMATS = ("table", "json", "trace", "html")
@@ -81,12 +81,36 @@ def events() -> list[dict]:
     return [event_of(e) for e in list(_lazymodule._history) if e.state in ("loaded", "failed")]
 
 
+def _interpreter_pending() -> dict[str, tuple[str, int, str]]:
+    """3.15+: modules the interpreter holds lazily and not loaded, with their import sites.
+
+    (Emulated, pending modules are in the load history from the import statement on.)
+    """
+    finder = sys.modules["lazyhook"]._the_finder
+    if not _cpython.NATIVE or finder is None:
+        return {}
+    from ._native import pending_names
+
+    attempted = {e.name for e in list(_lazymodule._history)}  # a failed load stays retryable
+    return {name: finder.import_sites[name] for name in pending_names(finder) if name not in attempted}
+
+
+def deferred_anything() -> bool:
+    """Whether this process deferred any import (helper processes deferring none report nothing)."""
+    if _lazymodule._history:
+        return True
+    finder = sys.modules["lazyhook"]._the_finder
+    return bool(_cpython.NATIVE and finder is not None and finder.import_sites)
+
+
 def never_loaded() -> list[dict]:
     out = []
     for e in list(_lazymodule._history):
         if e.state == "pending":
             file, line, func = e.import_site
             out.append({"module": e.name, "imported_at": {"file": file, "line": line, "function": func}})
+    for name, (file, line, func) in _interpreter_pending().items():
+        out.append({"module": name, "imported_at": {"file": file, "line": line, "function": func}})
     return out
 
 
@@ -95,6 +119,8 @@ def never_imported() -> list[str]:
     finder = sys.modules["lazyhook"]._the_finder
     roots = set(finder.roots) if finder is not None else set()
     seen = {e.root for e in _lazymodule._history}
+    if _cpython.NATIVE and finder is not None:
+        seen.update(name.partition(".")[0] for name in finder.import_sites)
     return sorted(roots - seen)
 
 
@@ -215,11 +241,11 @@ def _run_exit_actions() -> None:
     for kind, target in list(_exit_actions.items()):
         try:
             if kind == "dir":
-                if _lazymodule._history:  # helper processes (resource trackers...) add nothing
+                if deferred_anything():  # helper processes (resource trackers...) add nothing
                     write_to_directory(target)
             elif kind == "file":
                 write_report(target)
-            elif kind == "summary" and (_lazymodule._history):
+            elif kind == "summary" and deferred_anything():
                 sys.stderr.write(table([snapshot()]) + "\n")
         except Exception as exc:  # noqa: BLE001 - exit must not fail because of a report
             sys.stderr.write(f"lazyhook: could not write the {kind} report: {exc}\n")
