@@ -67,6 +67,9 @@ def make_filter(finder, previous_filter, previous_all: bool):
         dot = imported.find(".")
         top = imported if dot < 0 else imported[:dot]
         if top in roots:
+            if importing is not None and importing.startswith(top) and (
+                    len(importing) == len(top) or importing[len(top)] == "."):
+                return False  # a package's imports of itself stay eager, as emulated (numpy needs it)
             checked = True
         else:
             frame = getframe(1)

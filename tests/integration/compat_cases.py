@@ -107,7 +107,7 @@ def script(case: str, lazy: bool) -> str:
         "start = time.perf_counter()",
         textwrap.dedent(imports),
         "import_ms = (time.perf_counter() - start) * 1000",
-        "pending = sorted(n for n in sys.modules if 'lazyhook' in sys.modules and sys.modules['lazyhook'].is_pending(n))",
+        "pending = sorted(r['module'] for r in sys.modules['lazyhook'].status() if r['state'] == 'pending') if 'lazyhook' in sys.modules else []",
         textwrap.dedent(work),
         'print(json.dumps({"result": result, "pending": pending, "import_ms": import_ms}, default=str))',
     ])

@@ -27,7 +27,8 @@ def run(imports: str, work: str, setup: str) -> dict:
         "before = set(sys.modules)",
         textwrap.dedent(imports),
         "import lazyhook",
-        "deferred = sorted(n for n in sys.modules if lazyhook.is_pending(n))",
+        # status() lists pending modules on every version (3.15 keeps them out of sys.modules).
+        "deferred = sorted(r['module'] for r in lazyhook.status() if r['state'] == 'pending')",
         "executed = sorted(n for n in set(sys.modules) - before if not lazyhook.is_pending(n))",
         textwrap.dedent(work),
         'print(json.dumps({"deferred": deferred, "executed": executed, "result": result}))',
