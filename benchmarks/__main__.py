@@ -114,6 +114,60 @@ def import_cases(rounds: int, only: str | None) -> list[dict]:
     return rows
 
 
+# The interpreter's own lazy imports (3.15+) with a filter equivalent to lazyhook's: the
+# same packages, a package's imports of itself eager.
+NATIVE_SETUP = (
+    "import sys\n"
+    "def _only(importing, imported, fromlist, _names={names!r}):\n"
+    "    top = imported.partition('.')[0]\n"
+    "    return top in _names and (importing or '').partition('.')[0] != top\n"
+    "sys.set_lazy_imports_filter(_only)\n"
+    "sys.set_lazy_imports('all')\n"
+)
+NATIVE_CASES = ("import pandas as pd", "import scipy.stats", "import sklearn.ensemble",
+                "import numpy as np", "import matplotlib.pyplot as plt")
+
+
+def native_cases(rounds: int, only: str | None) -> list[dict]:
+    """3.15+: eager, lazyhook, and the interpreter's own lazy imports, side by side."""
+    if not hasattr(sys, "set_lazy_imports"):
+        return [{"case": "native", "skipped": f"Python {platform.python_version()} has no PEP 810 lazy imports"}]
+    rows = []
+    floor = run_variants({"floor": (FLOOR, clean_env())}, rounds)["floor"]
+    for case in NATIVE_CASES:
+        names, statement, needs = IMPORT_CASES[case]
+        if only and only not in case:
+            continue
+        if not available(needs):
+            rows.append({"case": case, "skipped": f"{needs} is not installed"})
+            continue
+        res = run_variants({
+            "eager": (statement, clean_env()),
+            "lazyhook": (INSTALL.format(names=names) + statement, clean_env()),
+            "native": (NATIVE_SETUP.format(names=names) + statement, clean_env()),
+        }, rounds)
+        native_over = res["native"]["wall_median_ms"] - floor["wall_median_ms"]
+        rows.append({"case": case, "floor": floor, **res,
+                     "lazy_vs_native_pct": 100 * (res["lazyhook"]["wall_median_ms"] / res["native"]["wall_median_ms"] - 1),
+                     "native_over_floor_ms": native_over})
+    return rows
+
+
+def native_markdown(rows: list[dict], rounds: int) -> str:
+    lines = [f"Python {platform.python_version()}; medians of {rounds} fresh processes per variant "
+             "(wall ms / peak RSS MiB).", "",
+             "| statement | floor | eager | lazyhook | interpreter (`all` + equivalent filter) | lazyhook vs interpreter |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        if "skipped" in row:
+            lines.append(f"| `{row['case']}` | skipped: {row['skipped']} | | | | |")
+            continue
+        cell = lambda v: f"{v['wall_median_ms']:.1f} / {v['rss_median_mib']:.1f}"  # noqa: E731
+        lines.append(f"| `{row['case']}` | {cell(row['floor'])} | {cell(row['eager'])} | {cell(row['lazyhook'])} | "
+                     f"{cell(row['native'])} | {row['lazy_vs_native_pct']:+.1f}% |")
+    return "\n".join(lines)
+
+
 def build_startup_venvs(work: str) -> tuple[str, str]:
     """A bare venv and one with lazyhook installed from its wheel (the .pth included)."""
     import glob
@@ -437,7 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="run only cases whose name contains this text")
     parser.add_argument("--json", help="also write the raw results to this file")
     parser.add_argument("--write-docs", action="store_true", help="regenerate docs/performance.md")
-    parser.add_argument("--suite", choices=["imports", "startup", "alternatives", "preload", "all"], default="all",
+    parser.add_argument("--suite", choices=["imports", "startup", "alternatives", "preload", "native", "all"],
+                        default="all",
                         help="which group of cases to run (default all)")
     args = parser.parse_args(argv)
     if args.rounds < 1:
@@ -456,6 +511,13 @@ def main(argv: list[str] | None = None) -> int:
         results["alternatives"] = alternatives(args.rounds, args.only)
         results["micro"] = micro(max(args.rounds * 6, 30))
         print(alternatives_markdown(results["alternatives"], results["micro"], args.rounds))
+    if args.suite == "native":  # 3.15+: lazyhook beside the interpreter's own lazy imports
+        startup_rounds = max(args.rounds * 4, 20)
+        results["startup"] = startup_cases(startup_rounds)
+        print(startup_markdown(results["startup"], startup_rounds))
+        print()
+        results["native"] = native_cases(args.rounds, args.only)
+        print(native_markdown(results["native"], args.rounds))
     if args.suite == "preload":  # not part of "all": it answers a design question, not a bar
         results["preload"] = preload_workers(args.rounds)
         print(preload_markdown(results["preload"], args.rounds))
@@ -467,9 +529,56 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+NATIVE_BEGIN, NATIVE_END = "<!-- native suite: begin -->", "<!-- native suite: end -->"
+
+
+def write_native_docs(results: dict, args: argparse.Namespace, path: str) -> None:
+    """Replace only the 3.15 section of docs/performance.md (the rest comes from 3.11)."""
+    rounds = args.rounds
+    startup = {r["case"]: r for r in results["startup"]}
+    install = startup["import lazyhook; lazyhook.install()"]["over_floor_ms"]
+    parts = [NATIVE_BEGIN, "## Python 3.15: beside the interpreter's own lazy imports", "",
+             f"Generated by `python -m benchmarks --suite native --write-docs"
+             f"{f' --rounds {rounds}' if rounds != 7 else ''}` on Python {results['python']} "
+             "(`bash tools/run-benchmarks 3.15` runs it in the sid root with the real packages).", "",
+             "### Start-up", "", startup_markdown(results["startup"], max(rounds * 4, 20)), "",
+             f"Bar on 3.15: `import lazyhook; lazyhook.install()` within 1 ms of `python -c pass`: "
+             f"{install:+.2f} ms, {'met' if install <= 1.0 else 'missed'}.", "",
+             "### Lazy imports", "", native_markdown(results["native"], rounds), "",
+             "Bar: lazyhook's lazy import within 1% of the interpreter's own (same filter) in wall time.", ""]
+    for row in results["native"]:
+        if "skipped" not in row:
+            pct = row["lazy_vs_native_pct"]
+            parts.append(f"- `{row['case']}`: {pct:+.2f}% against the interpreter's own: "
+                         f"{'met' if pct <= 1.0 else 'missed'}")
+    parts += ["", NATIVE_END]
+    try:
+        with open(path) as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        text = ""
+    section = "\n".join(parts)
+    if NATIVE_BEGIN in text and NATIVE_END in text:
+        text = text[:text.index(NATIVE_BEGIN)] + section + text[text.index(NATIVE_END) + len(NATIVE_END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
 def write_docs(results: dict, args: argparse.Namespace) -> None:
     """docs/performance.md, generated: tables, the bars, and the command to reproduce them."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(root, "docs", "performance.md")
+    if "native" in results:
+        write_native_docs(results, args, path)
+        return
+    try:  # the 3.15 section is generated by its own run: keep it
+        with open(path) as fh:
+            text = fh.read()
+        kept = text[text.index(NATIVE_BEGIN):text.index(NATIVE_END) + len(NATIVE_END)]
+    except (FileNotFoundError, ValueError):
+        kept = ""
     command = "python -m benchmarks --write-docs" + (f" --rounds {args.rounds}" if args.rounds != 7 else "")
     parts = [
         "# Performance",
@@ -526,7 +635,9 @@ def write_docs(results: dict, args: argparse.Namespace) -> None:
                   "which add almost nothing once loaded, land between ×0.97 and ×1.05 too); for short imports "
                   "such as numpy's the ratio also carries lazyhook's fixed ~1.5 ms start-up (about 2% of 80 ms). "
                   "The in-process micro-benchmarks, which exclude process start-up, are the sharper measure.", ""]
-    with open(os.path.join(root, "docs", "performance.md"), "w") as fh:
+    if kept:
+        parts += [kept]
+    with open(path, "w") as fh:
         fh.write("\n".join(parts) + "\n")
 
 

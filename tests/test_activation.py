@@ -94,10 +94,9 @@ def test_pth_does_nothing_without_a_setting(venv, project):
     proc = venv.run(["main.py"], project, PYTHONPATH=str(project))
     assert pending(proc) == {"pk": False, "pk2": False}
     assert proc.stderr == ""
-    # Nothing of the package is imported (3.15+ imports only lazyhook.start's tiny entry module).
-    loaded = venv.run(["-c", "import sys; print(sorted(sys.modules))"], project).stdout
-    assert "'lazyhook" not in loaded
-    assert ("'_lazyhook_start'" in loaded) is (sys.version_info >= (3, 15))
+    assert "lazyhook" not in venv.run(["-c", "import sys; print(sorted(sys.modules))"], project).stdout
+    # No PEP 829 .start file: on 3.15 its mere presence costs every start a pkgutil import.
+    assert not [p for p in venv.site.iterdir() if p.suffix == ".start"]
 
 
 def test_lazy_imports_variable_alone_is_enough(venv, project):
@@ -214,6 +213,7 @@ def test_enable_disable_status_leave_the_environment_as_it_was(venv, project):
         assert pending(proc) == {"pk": True, "pk2": False}
         status = venv.run(["-m", "lazyhook", "status"], project).stdout
         assert f"environment: enabled for {venv.path}" in status
+        assert "this interpreter was activated at start-up by lazyhook-env.pth" in status
         assert "environment" in status and "<- in effect" in status
         assert "pk               listed in environment policy (lazyhook enable)" in status
         assert "sqlalchemy" in status and "never lazy: pk.sub" in status
@@ -225,10 +225,20 @@ def test_enable_disable_status_leave_the_environment_as_it_was(venv, project):
     finally:
         out = venv.run(["-m", "lazyhook", "disable"], project).stdout
     assert "lazyhook disabled" in out
+    assert sorted(line.split()[-1] for line in out.splitlines() if "removed" in line) == sorted(
+        str(venv.site / name) for name in ("lazyhook-env.pth", "_lazyhook_env.py"))
     assert venv.listing() == before
     (project / "lazyhook.toml").unlink()
     assert pending(venv.run(["main.py"], project, PYTHONPATH=str(project))) == {"pk": False, "pk2": False}
     assert "not enabled" in venv.run(["-m", "lazyhook", "status"], project).stdout
+
+
+@pytest.mark.skipif(sys.version_info < (3, 15), reason="`lazy import` statements exist from 3.15 on")
+def test_kill_switch_alone_makes_lazy_import_statements_eager_through_the_pth(venv, project):
+    (project / "lazy_main.py").write_text("import _trace\nlazy import pk\nprint(_trace.events)\n")
+    assert venv.run(["lazy_main.py"], project, PYTHONPATH=str(project)).stdout.strip() == "[]"
+    killed = venv.run(["lazy_main.py"], project, PYTHONPATH=str(project), LAZYHOOK_DISABLE="1")
+    assert killed.stdout.strip() == "['pk']" and killed.stderr == ""
 
 
 def test_enable_with_a_policy_file_and_a_broken_uninstall_still_starts(venv, project, tmp_path):
@@ -238,9 +248,18 @@ def test_enable_with_a_policy_file_and_a_broken_uninstall_still_starts(venv, pro
     try:
         assert pending(venv.run(["main.py"], project, PYTHONPATH=str(project))) == {"pk": False, "pk2": True}
         # Hide the package as an uninstall without `disable` would: start-up survives.
-        proc = venv.run(["-c", "print('started')"], project, PYTHONPATH=str(tmp_path / "empty"),
-                        **{"PYTHONNOUSERSITE": "1"})
+        hidden = venv.site / "lazyhook"
+        hidden.rename(venv.site / "lazyhook-hidden")
+        try:
+            proc = venv.run(["-c", "print('started')"], project, PYTHONPATH=str(tmp_path / "empty"),
+                            **{"PYTHONNOUSERSITE": "1"})
+        finally:
+            (venv.site / "lazyhook-hidden").rename(hidden)
         assert proc.stdout.strip() == "started"
+        assert len(proc.stderr.splitlines()) == 1, proc.stderr
+        warning = proc.stderr.strip()
+        assert warning.startswith("lazyhook: environment activation failed: ModuleNotFoundError")
+        assert warning.endswith(f"run `lazyhook disable` or delete lazyhook-env.pth and _lazyhook_env.py in {venv.site}")
     finally:
         venv.run(["-m", "lazyhook", "disable"], project)
 

@@ -1,9 +1,14 @@
-"""Interpreter start-up activation, called from lazyhook's ``.pth`` and ``.start`` files.
+"""Interpreter start-up activation, called from lazyhook's ``.pth`` files.
 
-``lazyhook.pth`` and ``lazyhook.start`` (both shipped in the wheel; 3.15+ uses the
-``.start`` file, PEP 829) call :func:`activate` only when a lazyhook variable is set;
-the environment module written by ``lazyhook enable`` calls it with the environment's
-policy.  Start-up must never be broken by us: any problem becomes
+``lazyhook.pth`` (shipped in the wheel) calls :func:`activate` only when a lazyhook
+variable is set (``LAZYHOOK_DISABLE`` too: on 3.15 the kill switch must also cover
+``lazy import`` statements); ``lazyhook-env.pth``, written by ``lazyhook enable``,
+calls it through a generated module holding the environment's policy.
+
+Only ``.pth`` import lines, not PEP 829 ``.start`` files: on 3.15 the mere presence of a
+``.start`` file makes ``site`` import ``pkgutil`` (and ``re``, ``collections``), measured
+at +9.4 ms on every interpreter start with nothing configured (docs/how-it-works.md).
+``.pth`` import lines still run on 3.15-3.17 (deprecated, silent unless ``-v``).  Start-up must never be broken by us: any problem becomes
 one warning line on stderr and every import stays eager.
 """
 
