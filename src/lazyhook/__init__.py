@@ -4,14 +4,10 @@ Importing this package costs next to nothing: policy files, reports and the CLI 
 imported only when used.
 """
 
-from __future__ import annotations
-
 import sys
 from _thread import RLock
 
-from . import _cpython, _lazymodule
-from ._lazymodule import LazyImportError
-from ._policy import PolicyError
+from . import _cpython
 from ._finder import LazyFinder
 
 __all__ = [
@@ -20,6 +16,20 @@ __all__ = [
     "__version__",
 ]
 __version__ = "0.1.0"
+
+
+
+def __getattr__(name: str):
+    """Re-exports whose modules load on first use (PEP 562): start-up imports neither."""
+    if name == "LazyImportError":
+        from ._lazymodule import LazyImportError as value
+    elif name == "PolicyError":
+        from ._policy import PolicyError as value
+    else:
+        raise AttributeError(f"module 'lazyhook' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
 
 _lock = RLock()
 _the_finder: LazyFinder | None = None
@@ -39,7 +49,7 @@ class Installation:
     def uninstall(self) -> None:
         uninstall()
 
-    def __enter__(self) -> Installation:
+    def __enter__(self) -> "Installation":
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -116,7 +126,9 @@ def install_policy(resolved) -> Installation:
 
             _native.enable(finder)
         else:
-            _lazymodule.would_defer = finder.would_defer
+            core = sys.modules.get("lazyhook._lazymodule")  # else the finder sets it on first use
+            if core is not None:
+                core.would_defer = finder.would_defer
         _arrange_reports(resolved)
         return Installation(finder, resolved)
 
@@ -168,10 +180,12 @@ def uninstall() -> None:
         if finder is None:
             return
         finder.roots.clear()
-        _lazymodule.would_defer = None
+        core = sys.modules.get("lazyhook._lazymodule")
+        if core is not None:
+            core.would_defer = None
         finder.never_lazy = frozenset()
         # 3.15+: the interpreter loads what is pending without lazyhook's help.
-        finder.watched = set() if _cpython.NATIVE else _lazymodule.pending_roots()
+        finder.watched = set() if _cpython.NATIVE or core is None else core.pending_roots()
         if not finder.watched:
             _the_finder = None
             sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]

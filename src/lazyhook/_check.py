@@ -6,8 +6,6 @@ eagerly but not lazily is what deferring the package would postpone (or skip ent
 if the program never uses it).
 """
 
-from __future__ import annotations
-
 import json
 import os
 import subprocess

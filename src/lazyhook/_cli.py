@@ -5,8 +5,6 @@ diagnostics on stderr, results on stdout; lazyhook never colours its output, so
 ``NO_COLOR`` always holds.
 """
 
-from __future__ import annotations
-
 import argparse
 import json
 import os

@@ -13,47 +13,29 @@ import sys
 import _frozen_importlib as _bootstrap
 
 
-class Row:
-    """What one CPython minor version looks like from inside."""
-
-    __slots__ = ("import_name", "import_from", "extended_arg", "push_exc_info", "with_except_start",
-                 "load_name", "load_global", "import_name_shift", "load_global_shift", "initializing_reader",
-                 "native")
-
-    def __init__(self, import_name, import_from, extended_arg, push_exc_info, with_except_start, load_name,
-                 load_global, *, import_name_shift=0, initializing_reader="_find_and_load", native=False):
-        self.import_name = import_name
-        self.import_from = import_from
-        self.extended_arg = extended_arg
-        self.push_exc_info = push_exc_info
-        self.with_except_start = with_except_start
-        self.load_name = load_name
-        self.load_global = load_global
-        # 3.15 packs the lazy/eager flags below the name index: oparg = namei << 2 | flags.
-        self.import_name_shift = import_name_shift
-        self.load_global_shift = 1  # LOAD_GLOBAL's low bit says "push NULL" since 3.11
-        # The function whose ``__spec__`` read is _find_and_load's "still initialising?"
-        # check: inline in 3.11-3.14, its own helper ``_is_initializing`` in 3.15.
-        self.initializing_reader = initializing_reader
-        # PEP 810 lazy imports in the interpreter (sys.set_lazy_imports and its filter).
-        self.native = native
-
-
+# One row per minor version.  Opcodes: IMPORT_NAME, IMPORT_FROM, EXTENDED_ARG,
+# PUSH_EXC_INFO, WITH_EXCEPT_START, LOAD_NAME, LOAD_GLOBAL; then IMPORT_NAME's oparg
+# shift (3.15 packs the lazy/eager flags below the name index: namei << 2 | flags); the
+# function whose ``__spec__`` read is _find_and_load's "still initialising?" check
+# (inline in 3.11-3.14, its own helper ``_is_initializing`` in 3.15); and whether the
+# interpreter has PEP 810 lazy imports (``sys.set_lazy_imports`` and its filter).
+FIELDS = ("import_name", "import_from", "extended_arg", "push_exc_info", "with_except_start",
+          "load_name", "load_global", "import_name_shift", "initializing_reader", "native")
 TABLE = {
-    (3, 11): Row(108, 109, 144, 35, 49, 101, 116),
-    (3, 12): Row(108, 109, 144, 35, 49, 101, 116),
-    (3, 13): Row(75, 74, 71, 33, 44, 92, 91),
-    (3, 14): Row(73, 72, 69, 32, 43, 93, 92),
-    (3, 15): Row(72, 71, 67, 30, 41, 92, 91, import_name_shift=2, initializing_reader="_is_initializing",
-                 native=True),
+    (3, 11): (108, 109, 144, 35, 49, 101, 116, 0, "_find_and_load", False),
+    (3, 12): (108, 109, 144, 35, 49, 101, 116, 0, "_find_and_load", False),
+    (3, 13): (75, 74, 71, 33, 44, 92, 91, 0, "_find_and_load", False),
+    (3, 14): (73, 72, 69, 32, 43, 93, 92, 0, "_find_and_load", False),
+    (3, 15): (72, 71, 67, 30, 41, 92, 91, 2, "_is_initializing", True),
 }
 
 VERSION = sys.version_info[:2]
 ROW = TABLE.get(VERSION)
 SUPPORTED = ROW is not None
-NATIVE = SUPPORTED and ROW.native
-# IMPORT_NAME's flag bit for a statement written ``lazy import`` (3.15+).
-LAZY_FLAG = 1
+(IMPORT_NAME, IMPORT_FROM, EXTENDED_ARG, PUSH_EXC_INFO, WITH_EXCEPT_START, LOAD_NAME, LOAD_GLOBAL,
+ IMPORT_NAME_SHIFT, INITIALIZING_READER, NATIVE) = ROW or (-1, -1, -1, -1, -1, -1, -1, 0, "_find_and_load", False)
+LOAD_GLOBAL_SHIFT = 1  # LOAD_GLOBAL's low bit says "push NULL" since 3.11
+LAZY_FLAG = 1  # IMPORT_NAME's flag bit for a statement written ``lazy import`` (3.15+)
 
 
 def unsupported_message() -> str:
@@ -65,15 +47,18 @@ def unsupported_message() -> str:
 
 # --- importlib._bootstrap ---------------------------------------------------------------
 BOOTSTRAP_FILES = frozenset({"<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>"})
-get_module_lock = _bootstrap._get_module_lock  # the per-module import lock (re-entrant)
-DeadlockError = _bootstrap._DeadlockError  # what acquiring it raises for a cross-thread cycle
-ModuleLockManager = _bootstrap._ModuleLockManager  # ``with``: hold a module's import lock
+# Read with getattr: a version where one is gone is refused (SUPPORTED False), not a crash.
+get_module_lock = getattr(_bootstrap, "_get_module_lock", None)  # per-module import lock (re-entrant)
+DeadlockError = getattr(_bootstrap, "_DeadlockError", None)  # acquiring it in a cross-thread cycle
+ModuleLockManager = getattr(_bootstrap, "_ModuleLockManager", None)  # ``with``: hold a module's lock
 spec_from_loader = _bootstrap.spec_from_loader  # importlib.util's, without importing it (~3 ms)
 module_from_spec = _bootstrap.module_from_spec
 # Code objects whose reads of a pending module mean something to the import system.
-HANDLE_FROMLIST_CODE = _bootstrap._handle_fromlist.__code__  # ``from pkg import sub`` binding
-FIND_AND_LOAD_UNLOCKED_CODE = _bootstrap._find_and_load_unlocked.__code__  # reads parent.__path__
-INITIALIZING_READER = ROW.initializing_reader if SUPPORTED else "_find_and_load"
+HANDLE_FROMLIST_CODE = getattr(getattr(_bootstrap, "_handle_fromlist", None), "__code__", None)
+FIND_AND_LOAD_UNLOCKED_CODE = getattr(getattr(_bootstrap, "_find_and_load_unlocked", None), "__code__", None)
+SUPPORTED = SUPPORTED and None not in (get_module_lock, DeadlockError, ModuleLockManager, HANDLE_FROMLIST_CODE,
+                                       FIND_AND_LOAD_UNLOCKED_CODE)
+NATIVE = NATIVE and SUPPORTED
 
 
 def mark_initializing(spec, value: bool) -> None:
@@ -94,7 +79,7 @@ def oparg_at(code, lasti: int) -> int:
     """The full oparg of the instruction at ``lasti``, EXTENDED_ARG prefixes included."""
     raw = code.co_code
     arg, shift, i = raw[lasti + 1], 8, lasti - 2
-    extended = ROW.extended_arg
+    extended = EXTENDED_ARG
     while i >= 0 and raw[i] == extended:
         arg |= raw[i + 1] << shift
         shift += 8
@@ -105,7 +90,7 @@ def oparg_at(code, lasti: int) -> int:
 def import_name_target(frame) -> str:
     """The module name written in the executing IMPORT_NAME (``a.b`` for ``import a.b``)."""
     code = frame.f_code
-    return code.co_names[oparg_at(code, frame.f_lasti) >> ROW.import_name_shift]
+    return code.co_names[oparg_at(code, frame.f_lasti) >> IMPORT_NAME_SHIFT]
 
 
 def is_explicit_lazy(frame) -> bool:
@@ -117,10 +102,10 @@ def name_being_loaded(frame) -> str | None:
     """The global a frame is reading right now (``LOAD_NAME``/``LOAD_GLOBAL``), if any."""
     op = opcode_at(frame)
     code = frame.f_code
-    if op == ROW.load_name:
+    if op == LOAD_NAME:
         return code.co_names[oparg_at(code, frame.f_lasti)]
-    if op == ROW.load_global:
-        return code.co_names[oparg_at(code, frame.f_lasti) >> ROW.load_global_shift]
+    if op == LOAD_GLOBAL:
+        return code.co_names[oparg_at(code, frame.f_lasti) >> LOAD_GLOBAL_SHIFT]
     return None
 
 
@@ -174,7 +159,7 @@ def outside_try_and_except(code, lasti: int) -> bool:
         return True
     entries = list(exception_entries(table))
     raw = code.co_code
-    push_exc_info, with_except_start = ROW.push_exc_info, ROW.with_except_start
+    push_exc_info, with_except_start = PUSH_EXC_INFO, WITH_EXCEPT_START
     target = _handler_covering(entries, lasti // 2)
     for _ in range(64):  # nesting depth; a real table ends long before
         if target is None:
@@ -206,6 +191,4 @@ def opcodes_of_this_interpreter() -> dict:
     """The running interpreter's own numbers for what a row records (for tests)."""
     import opcode
 
-    names = ("IMPORT_NAME", "IMPORT_FROM", "EXTENDED_ARG", "PUSH_EXC_INFO", "WITH_EXCEPT_START",
-             "LOAD_NAME", "LOAD_GLOBAL")
-    return {name.lower(): opcode.opmap[name] for name in names}
+    return {name: opcode.opmap[name.upper()] for name in FIELDS[:7]}

@@ -4,12 +4,23 @@ The fast path is one set lookup for every module that is not configured: no I/O,
 lock, no allocation (a submodule of an unconfigured package costs one slice).
 """
 
-from __future__ import annotations
-
 import sys
 from _thread import get_ident
 
-from . import _cpython, _frames, _lazymodule
+from . import _cpython
+
+# The lazy-module life cycle and the frame reader, imported at the first configured
+# import rather than at install() (start-up cost: docs/performance.md).
+_frames = _lazymodule = None
+
+
+def _load_core(finder) -> None:
+    global _frames, _lazymodule
+    from . import _frames as frames, _lazymodule as lazymodule
+
+    _frames, _lazymodule = frames, lazymodule
+    if finder.roots and not _cpython.NATIVE:
+        lazymodule.would_defer = finder.would_defer
 
 _NOT_DEFERRABLE_ORIGINS = frozenset({"built-in", "frozen"})
 
@@ -50,6 +61,8 @@ class LazyFinder:
             if dot < 0 or name[:dot] not in watched:
                 if not self.profile_all or not self.adopt_for_profile(name if dot < 0 else name[:dot]):
                     return None
+        if _lazymodule is None:
+            _load_core(self)
         return self._find_configured(name, path, target, sys._getframe(1))
 
     def adopt_for_profile(self, top: str) -> bool:

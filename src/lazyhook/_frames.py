@@ -8,8 +8,6 @@ below the frozen importlib frames.  Only configured names ever get here, so the 
 of looking is paid by nothing else.
 """
 
-from __future__ import annotations
-
 import sys
 
 from . import _cpython
@@ -25,11 +23,11 @@ def statement_frame(frame):
 
 
 def is_import_statement(frame) -> bool:
-    return frame is not None and _cpython.opcode_at(frame) == _cpython.ROW.import_name
+    return frame is not None and _cpython.opcode_at(frame) == _cpython.IMPORT_NAME
 
 
 def is_import_from(frame) -> bool:
-    return frame is not None and _cpython.opcode_at(frame) == _cpython.ROW.import_from
+    return frame is not None and _cpython.opcode_at(frame) == _cpython.IMPORT_FROM
 
 
 def statement_target(frame) -> str:

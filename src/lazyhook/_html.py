@@ -1,6 +1,5 @@
 """A self-contained HTML waterfall of lazy loads: no network, no external assets."""
 
-from __future__ import annotations
 
 from html import escape
 

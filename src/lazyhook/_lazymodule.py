@@ -20,8 +20,6 @@ trick).  Differences from the stdlib, each a bug we guard against:
 After loading, the module's class is what eager import gives: no trace, no cost.
 """
 
-from __future__ import annotations
-
 import sys
 from _thread import RLock, _count as _running_threads, get_ident
 from time import time as _now
@@ -50,11 +48,11 @@ _NOT_BEFORE_BODY = frozenset({"__warningregistry__", "_mock_name", "__wrapped__"
 _PYTEST_PROBES = frozenset({"__test__"})
 
 _registry_lock = RLock()
-_entries: dict[int, Entry] = {}  # id(module) -> entry, for pending/loading/failed modules
-_by_name: dict[str, Entry] = {}  # pending/loading modules by name
-_trees: dict[str, list[Entry]] = {}  # top-level name -> pending entries in import order
+_entries: "dict[int, Entry]" = {}  # id(module) -> entry, for pending/loading/failed modules
+_by_name: "dict[str, Entry]" = {}  # pending/loading modules by name
+_trees: "dict[str, list[Entry]]" = {}  # top-level name -> pending entries in import order
 _substitutes: dict[int, object] = {}  # id(our module) -> what the body put in sys.modules
-_history: list[Entry] = []  # every entry ever deferred, for status and reports
+_history: "list[Entry]" = []  # every entry ever deferred, for status and reports
 listeners: list = []  # callables(entry) run after each load, outside every lock
 # Set by the installed finder: would it defer an import of ``name`` by this statement frame?
 # With no finder installed every import is eager.

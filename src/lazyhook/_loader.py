@@ -8,8 +8,6 @@ anyone (the finder watches for it), so ``isinstance(loader, importlib.util.LazyL
 holds whenever someone can ask.
 """
 
-from __future__ import annotations
-
 import sys
 
 from . import _cpython, _lazymodule

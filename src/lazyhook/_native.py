@@ -13,7 +13,7 @@ filter that were in effect before.
 
 import sys
 
-from . import _cpython, _frames
+from . import _cpython
 
 _saved = None  # (mode, filter) in effect before lazyhook changed them
 
@@ -60,7 +60,7 @@ def make_filter(finder, previous_filter, previous_all: bool):
     roots = finder.roots
     sites = finder.import_sites
     getframe = sys._getframe
-    import_name = _cpython.ROW.import_name
+    import_name = _cpython.IMPORT_NAME
     lazy_flag = _cpython.LAZY_FLAG
 
     def lazyhook_filter(importing, imported, fromlist):
@@ -98,7 +98,9 @@ def make_filter(finder, previous_filter, previous_all: bool):
             if not findable(imported):
                 return False  # the eager import raises ModuleNotFoundError at this line
             if top in roots and imported not in sites:
-                site = _frames.caller_site(getframe(1))
+                from ._frames import caller_site
+
+                site = caller_site(getframe(1))
                 while imported and imported not in sites:
                     sites[imported] = site
                     imported = imported.rpartition(".")[0]

@@ -6,8 +6,6 @@ is imported only when a policy file changed since it was last parsed, because pa
 files are cached with ``marshal`` under the user's cache directory.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -80,7 +78,7 @@ class Policy:
         for name in names:
             self.lazy.setdefault(name, why)
 
-    def finish(self) -> Policy:
+    def finish(self) -> "Policy":
         """Apply the built-in never-lazy list and the policy's own exclusions."""
         self.excluded = {}
         for name in list(self.lazy):

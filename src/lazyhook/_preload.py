@@ -1,7 +1,5 @@
 """Warm lazy packages now or in the background, by priority, with progress."""
 
-from __future__ import annotations
-
 import sys
 from _thread import get_ident
 

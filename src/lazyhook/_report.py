@@ -9,8 +9,6 @@ Report schema, version 1 (``SCHEMA_VERSION``), documented in docs/reports.md:
   file can still be read up to its last complete line.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import sys

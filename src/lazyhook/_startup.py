@@ -12,8 +12,6 @@ at +9.4 ms on every interpreter start with nothing configured (docs/how-it-works
 one warning line on stderr and every import stays eager.
 """
 
-from __future__ import annotations
-
 import sys
 
 _activated = False

@@ -11,8 +11,6 @@ The suggestion makes lazy the packages imported but never used, costliest first,
 those ``lazyhook check`` finds unsafe and those on lazyhook's built-in never-lazy list.
 """
 
-from __future__ import annotations
-
 import os
 import subprocess
 import sys
