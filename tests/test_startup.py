@@ -1,0 +1,36 @@
+"""What lazyhook costs a process at start-up, pinned as the set of modules it loads.
+
+Timings belong to the benchmark suite; a new import on the start-up path shows up here
+first, as a failing test rather than a slower number.
+"""
+
+import json
+import sys
+
+
+def loaded_by(runner, code: str, **env: str) -> list[str]:
+    probe = ("import sys\nbefore = set(sys.modules)\n" + code +
+             "\nadded = sorted(set(sys.modules) - before)\nimport json\nprint(json.dumps(added))\n")
+    return json.loads(runner.run(probe, env=env).stdout)
+
+
+def test_import_and_install_load_only_what_the_way_in_needs(runner):
+    expected = ["lazyhook", "lazyhook._cpython", "lazyhook._finder", "lazyhook._policy"]
+    if sys.version_info >= (3, 15):
+        expected.append("lazyhook._native")  # the interpreter's lazy imports carry the policy
+    assert loaded_by(runner, "import lazyhook\nlazyhook.install(['numpy'])") == sorted(expected)
+    # Importing alone loads no policy code; the life cycle waits for the first deferral.
+    assert loaded_by(runner, "import lazyhook") == ["lazyhook", "lazyhook._cpython", "lazyhook._finder"]
+
+
+def test_the_first_deferral_loads_the_core_and_nothing_else(runner):
+    runner.packages({"pk/__init__.py": "X = 1\n"})
+    loaded = loaded_by(runner, "import lazyhook\nlazyhook.install(['pk'])\nimport pk")
+    core = {"lazyhook._frames", "lazyhook._lazymodule", "lazyhook._loader"}
+    if sys.version_info >= (3, 15):
+        assert "pk" not in loaded  # pending in the interpreter, not in sys.modules
+    else:
+        assert core <= set(loaded) and "pk" in loaded
+    assert not [m for m in loaded if m.startswith("lazyhook.") and m not in core | {
+        "lazyhook._cpython", "lazyhook._finder", "lazyhook._policy", "lazyhook._native"}]
+    assert not [m for m in loaded if not m.startswith(("lazyhook", "pk"))]  # no stdlib module
