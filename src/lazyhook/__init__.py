@@ -36,27 +36,44 @@ _the_finder: LazyFinder | None = None
 
 
 class Installation:
-    """Handle returned by :func:`install`; as a context manager it uninstalls on exit."""
+    """Handle returned by :func:`install`; as a context manager it uninstalls on exit.
 
-    def __init__(self, finder: LazyFinder | None, policy=None) -> None:
+    A handle undoes what its own ``install()`` did and nothing else: the names it added
+    stay lazy while another active handle also asked for them, and a handle returned
+    under the kill switch (which installed nothing) removes nothing.
+    """
+
+    def __init__(self, finder: "LazyFinder | None", policy=None, names=frozenset(), never_lazy=frozenset(),
+                 disabled: bool = False, profile_all: bool = False) -> None:
         self.finder = finder
         self.policy = policy
+        self.names = frozenset(names)  # what this install() made lazy
+        self.never_lazy = frozenset(never_lazy)
+        self.disabled = disabled  # 3.15+: this install() applied the kill switch to the interpreter
+        self.profile_all = profile_all  # `lazyhook suggest`: every third-party package is lazy
 
     @property
-    def packages(self) -> frozenset[str]:
+    def packages(self) -> frozenset:
+        """Every package lazy right now, through any handle."""
         return frozenset(self.finder.roots) if self.finder is not None else frozenset()
 
     def uninstall(self) -> None:
-        uninstall()
+        with _lock:
+            if any(handle is self for handle in _active):
+                _active[:] = [handle for handle in _active if handle is not self]
+                _apply()
 
     def __enter__(self) -> "Installation":
         return self
 
     def __exit__(self, *exc_info) -> None:
-        uninstall()
+        self.uninstall()
 
     def __repr__(self) -> str:
         return f"<lazyhook.Installation packages={sorted(self.packages)}>"
+
+
+_active: "list[Installation]" = []  # handles whose contribution is in effect, oldest first
 
 
 def install(packages=None, *, never_lazy=(), policy: bool = True) -> Installation:
@@ -99,38 +116,79 @@ def _add_names(resolved, names, why: str) -> None:
             resolved.add([name], why)
 
 
-def install_policy(resolved) -> Installation:
+def install_policy(resolved, profile_all: bool = False) -> Installation:
     """Install a resolved policy (the one code path behind every way in)."""
-    global _the_finder
     with _lock:
         if not _cpython.SUPPORTED:
             _warn_once(_cpython.unsupported_message())
             return Installation(None, resolved)
         if not resolved.enabled:
-            if _cpython.NATIVE:
-                from . import _native
+            if not _cpython.NATIVE:
+                return Installation(_the_finder, resolved)  # installed nothing: undoes nothing
+            # 3.15+: the kill switch covers `lazy import` statements too.
+            handle = Installation(_the_finder, resolved, disabled=True)
+        else:
+            handle = Installation(_the_finder, resolved, resolved.lazy, resolved.never_lazy_names(),
+                                  profile_all=profile_all)
+        _active.append(handle)
+        _apply()
+        handle.finder = _the_finder
+        if _the_finder is not None:
+            _the_finder.policy = resolved
+        _arrange_reports(resolved)
+        return handle
 
-                _native.disable()  # the kill switch covers `lazy import` statements too
-            return Installation(_the_finder, resolved)
+
+def _apply() -> None:
+    """Make the finder and the interpreter match the union of the active handles."""
+    global _the_finder
+    names = set().union(*(handle.names for handle in _active))
+    profile_all = any(handle.profile_all for handle in _active)
+    if not names and not profile_all:
+        _remove_finder()
+    else:
         finder = _the_finder
         if finder is None:
             finder = _the_finder = LazyFinder()
         if not any(entry is finder for entry in sys.meta_path):
             sys.meta_path.insert(0, finder)
-        finder.never_lazy = finder.never_lazy.union(resolved.never_lazy_names())
-        finder.roots.update(resolved.lazy)
-        finder.watched.update(resolved.lazy)
-        finder.policy = resolved
-        if _cpython.NATIVE:
-            from . import _native
+        finder.profile_all = profile_all
+        if not profile_all:  # profiling adds every third-party package it meets to roots
+            finder.roots.clear()  # in place: 3.15's filter holds this very set
+        finder.roots.update(names)
+        finder.never_lazy = frozenset().union(*(handle.never_lazy for handle in _active))
+        core = sys.modules.get("lazyhook._lazymodule")  # else the finder sets it on first use
+        finder.watched = names | (core.pending_roots() if core is not None and not _cpython.NATIVE else set())
+        if not _cpython.NATIVE and core is not None:
+            core.would_defer = finder.would_defer
+    if _cpython.NATIVE:
+        from . import _native
 
-            _native.enable(finder)
+        if any(handle.disabled for handle in _active):
+            _native.disable()
+        elif names or profile_all:
+            _native.enable(_the_finder)
         else:
-            core = sys.modules.get("lazyhook._lazymodule")  # else the finder sets it on first use
-            if core is not None:
-                core.would_defer = finder.would_defer
-        _arrange_reports(resolved)
-        return Installation(finder, resolved)
+            _native.restore()  # the mode and filter in effect before install()
+
+
+def _remove_finder() -> None:
+    """No name is lazy any more: the finder stays, inert, while modules it deferred are
+    pending (an eager import of their submodules must run the pending parent first)."""
+    global _the_finder
+    finder = _the_finder
+    if finder is None:
+        return
+    finder.roots.clear()
+    core = sys.modules.get("lazyhook._lazymodule")
+    if core is not None:
+        core.would_defer = None
+    finder.never_lazy = frozenset()
+    # 3.15+: the interpreter loads what is pending without lazyhook's help.
+    finder.watched = set() if _cpython.NATIVE or core is None else core.pending_roots()
+    if not finder.watched:
+        _the_finder = None
+        sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
 
 
 _warned: set[str] = set()
@@ -164,31 +222,16 @@ def _arrange_reports(resolved) -> None:
 
 
 def uninstall() -> None:
-    """Stop deferring imports; modules already bound (pending or not) stay usable.
+    """Stop deferring imports, whoever installed them; bound modules stay usable.
 
     While modules it deferred are still pending, the finder stays in ``sys.meta_path``
     deferring nothing: an eager import of their submodules must still run the pending
-    parent first (a body never runs before its parent's).
+    parent first (a body never runs before its parent's).  To undo one ``install()``
+    alone, use the handle it returned.
     """
-    global _the_finder
     with _lock:
-        if _cpython.NATIVE:
-            from . import _native
-
-            _native.restore()  # the mode and filter in effect before install()
-        finder = _the_finder
-        if finder is None:
-            return
-        finder.roots.clear()
-        core = sys.modules.get("lazyhook._lazymodule")
-        if core is not None:
-            core.would_defer = None
-        finder.never_lazy = frozenset()
-        # 3.15+: the interpreter loads what is pending without lazyhook's help.
-        finder.watched = set() if _cpython.NATIVE or core is None else core.pending_roots()
-        if not finder.watched:
-            _the_finder = None
-            sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
+        _active.clear()
+        _apply()
 
 
 def events() -> list[dict]:

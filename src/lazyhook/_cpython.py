@@ -61,6 +61,22 @@ SUPPORTED = SUPPORTED and None not in (get_module_lock, DeadlockError, ModuleLoc
 NATIVE = NATIVE and SUPPORTED
 
 
+def as_import_machinery(*functions) -> None:
+    """Make ``warnings`` count these functions' frames as import machinery.
+
+    ``warnings.warn(..., stacklevel=2)`` in a module body names the line that imported
+    it because ``warnings`` (C and Python alike, 3.11-3.15) skips frames whose filename
+    contains both ``importlib`` and ``_bootstrap``.  lazyhook's frames between a body
+    and the line that used the module must be skipped the same way, or a
+    DeprecationWarning is attributed to lazyhook and hidden by the default filters.
+    The filename keeps lazyhook's path first, so tracebacks still say whose frame it is.
+    """
+    for function in functions:
+        code = function.__code__
+        if "importlib" not in code.co_filename:
+            function.__code__ = code.replace(co_filename=f"{code.co_filename} (importlib._bootstrap: lazy load)")
+
+
 def mark_initializing(spec, value: bool) -> None:
     """``spec._initializing``: while True, eager imports in other threads wait on the
     module's lock instead of taking the module as it is (``_find_and_load``)."""

@@ -366,12 +366,49 @@ def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = No
         lock.release()
         for finished in done:
             _notify(finished)
-    if entry.state == FAILED:
-        error = entry.error
-        if done and done[-1] is entry and not isinstance(error, Exception):
+    failed = entry if entry.state == FAILED else _failed_child(done, entry, attr)
+    if failed is not None:
+        error = failed.error
+        if done and done[-1] is failed and not isinstance(error, Exception):
             raise error  # KeyboardInterrupt and friends propagate as they are
-        raise entry.failure()
+        raise failed.failure()
     return True
+
+
+def _failed_child(done: list, entry: Entry, attr: str):
+    """The submodule ``attr`` of ``entry`` if it failed in this very load.
+
+    ``import pkg.sub`` then ``pkg.sub.Y``: the load of ``pkg`` runs ``pkg.sub`` too; when
+    that body fails, the use must see its error (an ImportError naming both sites), not
+    a bare AttributeError for the submodule the failure unbound.
+    """
+    child = f"{entry.name}.{attr}"
+    for other in done:
+        if other.name == child and other.state == FAILED:
+            return other
+    return None
+
+
+def _caller(depth: int = 2):
+    """The calling frame, or a stand-in when there is none: an attribute read from C
+    with no Python frame at all (an ``atexit`` callback built with
+    ``operator.methodcaller``, a builtin thread target, an embedding application)."""
+    try:
+        return sys._getframe(depth)
+    except ValueError:
+        return _NO_FRAME
+
+
+class _NoFrame:
+    f_code = (lambda: None).__code__  # lazyhook's own file: caller_site reports "<unknown>"
+    f_lasti = -1
+    f_lineno = 0
+    f_back = None
+    f_globals: dict = {}
+    f_locals: dict = {}
+
+
+_NO_FRAME = _NoFrame()
 
 
 def _thread_name() -> str:
@@ -398,7 +435,7 @@ def load_now(module, reason: str = "<import>") -> None:
     entry = _entries.get(id(module))
     if entry is not None and entry.state in (PENDING, FAILED):
         site = ("<lazyhook.preload>", 0, _thread_name()) if reason == "<preload>" else None
-        _load(entry, reason, sys._getframe(1), site)
+        _load(entry, reason, _caller(), site)
 
 
 def _spec_read_is_eager_import(entry: Entry, frame) -> bool:
@@ -472,14 +509,14 @@ class _LazyModule(ModuleType):
             return _raw(self, attr)
         if attr in _ANSWERED:
             if attr == "__path__" and entry.state == PENDING:
-                frame = sys._getframe(1)
+                frame = _caller()
                 if frame.f_code is _FIND_AND_LOAD_UNLOCKED:
                     _prepare_child_import(entry, frame)
                     if entry.state == LOADED:
                         return getattr(self, attr)
             return _raw(self, attr)
         state = entry.state
-        frame = sys._getframe(1)
+        frame = _caller()
         if state == PENDING:
             if attr == "__spec__":
                 if not _spec_read_is_eager_import(entry, frame):
@@ -512,14 +549,14 @@ class _LazyModule(ModuleType):
                 entry.final_class = value
                 return object.__setattr__(self, "__class__", lazy_cls)
             return super().__setattr__(attr, value)
-        if entry is None or _load(entry, attr, sys._getframe(1)):
+        if entry is None or _load(entry, attr, _caller()):
             return setattr(self, attr, value)
         return super().__setattr__(attr, value)
 
     def __delattr__(self, attr):
         entry = _entries.get(id(self))
         if entry is not None and not (entry.state == LOADING and entry.thread == get_ident()):
-            if _load(entry, attr, sys._getframe(1)):
+            if _load(entry, attr, _caller()):
                 return delattr(self, attr)
         return super().__delattr__(attr)
 
@@ -541,3 +578,9 @@ class _Substituted(ModuleType):
 
     def __repr__(self):
         return repr(_substitutes[id(self)])
+
+
+# Frames between a module body and the line that used the module (docstring of
+# _cpython.as_import_machinery): a body's stacklevel=2 warning names that line.
+_cpython.as_import_machinery(_exec, _load, load_now, run_recorded, _prepare_child_import,
+                             _LazyModule.__getattribute__, _LazyModule.__setattr__, _LazyModule.__delattr__)

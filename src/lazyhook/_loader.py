@@ -117,3 +117,6 @@ def adopt_spec(module):
     spec = _cpython.spec_from_loader(module.__name__, AdoptLoader(module))
     module.__spec__ = spec
     return spec
+
+
+_cpython.as_import_machinery(RecordingLoader.exec_module)

@@ -35,6 +35,14 @@ NEVER_LAZY: dict[str, str] = {
     "absl": "absl.logging sets the logging module's logger class and root handler at import",
 }
 
+# Modules lazyhook itself imports while it defers, loads, records or reports: deferring
+# one would make lazyhook load it from inside its own finder (RecursionError).  Eager
+# always, even under ``force-lazy``.
+OWN_DEPENDENCIES = frozenset({
+    "os", "sys", "time", "threading", "importlib", "json", "marshal", "tomllib", "atexit", "html", "difflib",
+    "opcode", "uuid", "socket", "warnings", "lazyhook",
+})
+
 REPORT_VALUES = ("none", "summary", "json", "trace", "html")
 
 KEYS = {
@@ -82,6 +90,9 @@ class Policy:
         """Apply the built-in never-lazy list and the policy's own exclusions."""
         self.excluded = {}
         for name in list(self.lazy):
+            if name in OWN_DEPENDENCIES:
+                self.excluded[name] = "lazyhook itself imports it while loading and reporting"
+                continue
             if name in self.force_lazy:
                 continue
             if name in NEVER_LAZY:

@@ -29,14 +29,11 @@ def activate(environment_policy: dict | None = None, origin: str = "", via: str 
         from . import _policy, install_policy
 
         policy = _policy.resolve(environment_policy=environment_policy, environment_origin=origin)
-        installation = install_policy(policy.finish())
         import os
 
-        if os.environ.get("LAZYHOOK_PROFILE_ALL") and policy.enabled:
-            # `lazyhook suggest`: every third-party package is lazy, to see which get used.
-            if installation.finder is None:
-                installation = install_policy(_policy.Policy().finish())
-            installation.finder.profile_all = True
+        # `lazyhook suggest`: every third-party package is lazy, to see which get used.
+        profile_all = bool(os.environ.get("LAZYHOOK_PROFILE_ALL")) and policy.enabled
+        install_policy(policy.finish(), profile_all=profile_all)
     except Exception as exc:  # noqa: BLE001 - start-up must survive anything we do
         message = " ".join(str(exc).split())
         sys.stderr.write(f"lazyhook: {message} -- imports stay eager\n")

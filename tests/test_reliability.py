@@ -1,0 +1,123 @@
+"""Failure classes found by trying to break the core, one regression test each, every one
+in a fresh interpreter and compared with plain eager import where that is the question."""
+
+import json
+
+from lazyhook._cpython import NATIVE
+
+WARNER = {
+    "warner/__init__.py": "import warnings\nwarnings.warn('old api', DeprecationWarning, stacklevel=2)\nX = 1\n",
+    "shim/__init__.py": """
+        import warnings
+        NEW = 2
+        def __getattr__(name):
+            if name == "OLD":
+                warnings.warn("shim.OLD is deprecated", DeprecationWarning, stacklevel=2)
+                return NEW
+            raise AttributeError(name)
+    """,
+}
+
+
+def out(proc) -> dict:
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_a_failing_submodule_reached_through_its_parent_raises_its_import_error(runner):
+    """``import pkg.sub`` then ``pkg.sub.Y`` with a failing ``pkg.sub``: not a bare
+    AttributeError that ``except ImportError`` misses."""
+    runner.packages({"pkg/__init__.py": "X = 1\n", "pkg/sub.py": "raise ValueError('sub body failed')\n"})
+    res = out(runner.run("""
+import json, lazyhook
+lazyhook.install(["pkg"])
+import pkg.sub
+try:
+    pkg.sub.Y
+except Exception as exc:
+    chain = [type(exc).__name__, type(exc.__cause__).__name__, str(exc)]
+print(json.dumps({"chain": chain}))
+"""))
+    kind, cause, message = res["chain"]
+    if NATIVE:  # the interpreter's shape: the original, chained from its ImportError
+        assert (kind, cause) == ("ValueError", "ImportError") and message == "sub body failed"
+    else:
+        assert (kind, cause) == ("LazyImportError", "ValueError")
+        assert "lazy module 'pkg.sub' failed to load" in message and "main.py:4" in message
+
+
+def test_lazyhooks_own_dependencies_are_never_deferred(runner):
+    """Configured lazy, ``threading`` (which lazyhook reads while recording a load) broke
+    the first load of anything else; now it stays eager, with the reason in the policy."""
+    runner.packages({"pkg/__init__.py": "X = 1\n"})
+    proc = runner.run_args(["-S", "-c", """
+import json, lazyhook
+handle = lazyhook.install(["threading", "pkg"], policy=False)
+import threading
+import pkg
+print(json.dumps({"x": pkg.X, "thread": threading.current_thread().name,
+                  "excluded": handle.policy.excluded.get("threading"), "lazy": sorted(handle.packages)}))
+"""])
+    assert proc.returncode == 0, proc.stderr
+    assert out(proc) == {"x": 1, "thread": "MainThread", "lazy": ["pkg"],
+                         "excluded": "lazyhook itself imports it while loading and reporting"}
+
+
+def test_a_bodys_deprecation_warning_names_the_program_not_lazyhook(runner):
+    """``warnings.warn(..., stacklevel=2)`` in a body: eager names the import line; lazily
+    the line that used the module, in the program's own file, so the default filters show
+    it (they hide DeprecationWarning outside ``__main__``) and module filters match."""
+    runner.packages(WARNER)
+    eager = runner.run("import warner\nprint(warner.X)\n")
+    lazy = runner.run("import lazyhook\nlazyhook.install(['warner'])\nimport warner\nprint(warner.X)\n")
+    assert eager.stderr.splitlines()[0].endswith("main.py:1: DeprecationWarning: old api")
+    assert lazy.stderr.splitlines()[0].endswith("main.py:4: DeprecationWarning: old api")
+    assert lazy.stdout == eager.stdout == "1\n"
+
+
+def test_a_module_getattr_warning_on_the_loading_access_names_the_program(runner):
+    """PEP 562 ``__getattr__`` warning with stacklevel=2 on the very access that loads it."""
+    runner.packages(WARNER)
+    eager = runner.run("import shim\nprint(shim.OLD)\n")
+    lazy = runner.run("import lazyhook\nlazyhook.install(['shim'])\nimport shim\nprint(shim.OLD)\n")
+    assert eager.stderr.splitlines()[0].endswith("main.py:2: DeprecationWarning: shim.OLD is deprecated")
+    assert lazy.stderr.splitlines()[0].endswith("main.py:4: DeprecationWarning: shim.OLD is deprecated")
+    assert lazy.stdout == eager.stdout == "2\n"
+
+
+def test_a_read_from_c_with_no_python_frame_loads_the_module(runner):
+    """An ``atexit`` callback built with ``operator.methodcaller`` runs with no Python
+    frame: the first use must load, not fail with "call stack is not deep enough"."""
+    runner.packages({"pkg/__init__.py": "X = 'loaded at exit'\n"})
+    proc = runner.run("""
+import atexit, operator, lazyhook
+lazyhook.install(["pkg"])
+import pkg
+# atexit runs callbacks last in, first out: this check runs after the C-level read.
+atexit.register(lambda: print("pending after the C-level read:", lazyhook.is_pending("pkg")))
+atexit.register(operator.methodcaller("__getattribute__", "X"), pkg)
+""")
+    assert proc.stderr == ""
+    assert proc.stdout == "pending after the C-level read: False\n"
+
+
+def test_a_handle_undoes_what_its_own_install_did(runner):
+    res = out(runner.run("""
+import json, os, lazyhook
+a = lazyhook.install(["alpha"], policy=False)
+b = lazyhook.install(["beta", "alpha"], policy=False)
+a.uninstall()
+after_a = sorted(b.packages)
+a.uninstall()  # twice: nothing more
+b.uninstall()
+after_b = lazyhook._the_finder is None
+c = lazyhook.install(["gamma"], policy=False)
+os.environ["LAZYHOOK_DISABLE"] = "1"
+with lazyhook.install(["delta"]) as killed:  # the kill switch: installs nothing
+    inside = sorted(killed.packages)
+after_killed = sorted(c.packages)
+lazyhook.uninstall()  # the module-level call removes everything
+print(json.dumps({"after_a": after_a, "after_b": after_b, "inside": inside, "after_killed": after_killed,
+                  "all_gone": lazyhook._the_finder is None}))
+"""))
+    assert res == {"after_a": ["alpha", "beta"], "after_b": True, "inside": ["gamma"],
+                   "after_killed": ["gamma"], "all_gone": True}
