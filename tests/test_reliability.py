@@ -121,3 +121,32 @@ print(json.dumps({"after_a": after_a, "after_b": after_b, "inside": inside, "aft
 """))
     assert res == {"after_a": ["alpha", "beta"], "after_b": True, "inside": ["gamma"],
                    "after_killed": ["gamma"], "all_gone": True}
+
+
+FLAKY = {
+    "_trace.py": "events = []\ndef hit(name):\n    events.append(name)\n",
+    # Interrupted on its first run (Ctrl-C, a timeout), fine on the next.
+    "flaky/__init__.py": "import _trace\n_trace.hit(__name__)\nPARTIAL = 1\n"
+                         "if len(_trace.events) == 1:\n    raise KeyboardInterrupt\nVALUE = 'ok'\n",
+}
+
+
+def test_a_transient_failure_is_retried_at_the_next_use_as_eager_reimport_does(runner):
+    runner.packages(FLAKY)
+    script = """
+import json, sys, _trace
+{setup}
+{first}
+outcomes = []
+for _ in range(2):
+    try:
+        {use}
+        outcomes.append(flaky.VALUE)
+    except KeyboardInterrupt:
+        outcomes.append("interrupted")
+print(json.dumps({{"outcomes": outcomes, "runs": _trace.events, "partial_kept": "PARTIAL" in vars(flaky)}}))
+"""
+    eager = out(runner.run(script.format(setup="", first="flaky = None", use="import flaky")))
+    lazy = out(runner.run(script.format(setup="import lazyhook\nlazyhook.install(['flaky'])",
+                                        first="import flaky", use="flaky.VALUE")))
+    assert eager == lazy == {"outcomes": ["interrupted", "ok"], "runs": ["flaky", "flaky"], "partial_kept": True}

@@ -77,7 +77,7 @@ class Entry:
     __slots__ = (
         "name", "root", "module", "spec", "loader", "state", "thread", "final_class",
         "import_site", "first_use", "error", "start", "duration", "thread_name",
-        "wall_start", "rss_before", "rss_after", "imported", "parent",
+        "wall_start", "rss_before", "rss_after", "imported", "parent", "initial",
     )
 
     def __init__(self, module, spec, loader, import_site, final_class) -> None:
@@ -100,6 +100,7 @@ class Entry:
         self.rss_after: int | None = None
         self.imported: list[str] = []  # modules that entered sys.modules during the body
         self.parent: str | None = None  # the lazy load this one ran inside, if any
+        self.initial: dict = {}  # the module's attributes before its body ran, for a retry
 
     def failure(self) -> LazyImportError:
         file, line, _func = self.import_site
@@ -159,6 +160,7 @@ def defer(module, spec, loader, import_site) -> bool:
     if lazy_cls is None:
         return False
     entry = Entry(module, spec, loader, import_site, type(module))
+    entry.initial = dict(module.__dict__)  # what the import system set: __name__, __spec__...
     with _registry_lock:
         try:
             object.__setattr__(module, "__class__", lazy_cls)
@@ -192,6 +194,7 @@ def _fail(entry: Entry, error: BaseException) -> None:
     """Leave sys.modules and the parent as a failed eager import leaves them."""
     entry.state = FAILED
     entry.error = error
+    _failed[entry.name] = entry
     module = entry.module
     if sys.modules.get(entry.name) is module:
         del sys.modules[entry.name]
@@ -207,6 +210,50 @@ def _fail(entry: Entry, error: BaseException) -> None:
         if other.state == PENDING and _is_within(other.name, entry.name + "."):
             other.first_use = other.first_use or entry.first_use
             _fail(other, error)
+
+
+_failed: "dict[str, Entry]" = {}  # name -> the failed entry its next use retries
+
+
+def _revive(failed: Entry) -> Entry:
+    """Give a failed module another run at its next use, as eager re-import and CPython
+    3.15 do: a deterministic failure fails the same way again, a transient one (Ctrl-C, a
+    timeout, a file not there yet) can succeed.  The module object is the one the program
+    holds, so its attributes go back to what the import system set before the body ran,
+    and it goes back into ``sys.modules`` and onto its parent.  A new entry records the
+    new attempt.
+    """
+    module = failed.module
+    fresh = Entry(module, failed.spec, failed.loader, failed.import_site, failed.final_class)
+    fresh.initial = failed.initial
+    namespace = object.__getattribute__(module, "__dict__")
+    namespace.clear()
+    namespace.update(failed.initial)
+    with _registry_lock:
+        if _failed.get(failed.name) is failed:
+            del _failed[failed.name]
+        _entries[id(module)] = fresh
+        _by_name[fresh.name] = fresh
+        _trees.setdefault(fresh.root, []).append(fresh)
+        _history.append(fresh)
+    sys.modules.setdefault(fresh.name, module)
+    parent_name, _, child = fresh.name.rpartition(".")
+    parent = sys.modules.get(parent_name) if parent_name else None
+    if parent is not None:
+        object.__getattribute__(parent, "__dict__").setdefault(child, module)
+    return fresh
+
+
+def _revive_with_ancestors(entry: Entry) -> Entry:
+    """Revive ``entry`` and every failed ancestor, outermost first (a body never runs
+    before its parent's)."""
+    name = entry.name
+    prefixes = [name[:i] for i, char in enumerate(name) if char == "."] + [name]
+    for prefix in prefixes:
+        failed = _failed.get(prefix)
+        if failed is not None and failed.state == FAILED:
+            _revive(failed)
+    return _entries[id(entry.module)]
 
 
 def _finish(entry: Entry) -> None:
@@ -342,6 +389,8 @@ def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = No
     try:
         if entry.state == LOADING:
             return False
+        if entry.state == FAILED:
+            entry = _revive_with_ancestors(entry)
         if entry.state == PENDING:
             if entry.first_use is None:
                 file, line, func = site or _frames.caller_site(frame)
