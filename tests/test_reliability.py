@@ -150,3 +150,22 @@ print(json.dumps({{"outcomes": outcomes, "runs": _trace.events, "partial_kept": 
     lazy = out(runner.run(script.format(setup="import lazyhook\nlazyhook.install(['flaky'])",
                                         first="import flaky", use="flaky.VALUE")))
     assert eager == lazy == {"outcomes": ["interrupted", "ok"], "runs": ["flaky", "flaky"], "partial_kept": True}
+
+
+def test_a_loaded_module_removed_from_sys_modules_can_be_freed(runner):
+    """The load history records loads, not modules: test isolation and plugin reloads
+    that drop modules must get their memory back, as without lazyhook."""
+    runner.packages({"pkg/__init__.py": "X = 1\n"})
+    script = """
+import gc, json, sys, weakref
+{setup}
+import pkg
+pkg.X
+ref = weakref.ref(sys.modules["pkg"])
+del sys.modules["pkg"], pkg
+gc.collect()
+print(json.dumps({{"freed": ref() is None}}))
+"""
+    eager = out(runner.run(script.format(setup="")))
+    lazy = out(runner.run(script.format(setup="import lazyhook\nlazyhook.install(['pkg'])")))
+    assert eager == lazy == {"freed": True}

@@ -274,6 +274,14 @@ def _finish(entry: Entry) -> None:
         object.__setattr__(module, "__class__", entry.final_class)
     entry.state = LOADED
     _forget(entry)
+    _release(entry)
+
+
+def _release(entry: Entry) -> None:
+    """A loaded module is the program's: the load history keeps what it measured and no
+    reference to the module, so one removed from ``sys.modules`` can be freed."""
+    entry.module = None
+    entry.initial = {}
 
 
 def _rss() -> int | None:
@@ -371,6 +379,7 @@ def run_recorded(entry: Entry, execute) -> None:
     entry.duration = perf_counter() - entry.start
     _record_after(entry, before, stack)
     entry.state = LOADED
+    _release(entry)
     _notify(entry)
 
 
