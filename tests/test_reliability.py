@@ -3,6 +3,8 @@ in a fresh interpreter and compared with plain eager import where that is the qu
 
 import json
 
+import pytest
+
 from lazyhook._cpython import NATIVE
 
 WARNER = {
@@ -169,3 +171,49 @@ print(json.dumps({{"freed": ref() is None}}))
     eager = out(runner.run(script.format(setup="")))
     lazy = out(runner.run(script.format(setup="import lazyhook\nlazyhook.install(['pkg'])")))
     assert eager == lazy == {"freed": True}
+
+
+PURGE = {
+    "_trace.py": "events = []\ndef hit(name):\n    events.append(name)\n",
+    "pkg/__init__.py": "import _trace\n_trace.hit(__name__)\nX = 1\n",
+    "tree/__init__.py": "import _trace\n_trace.hit(__name__)\nfrom . import sub\nX = sub.Y\n",
+    "tree/sub/__init__.py": "import _trace\n_trace.hit(__name__)\nimport sys\nY = id(sys.modules['tree'])\n",
+}
+
+
+@pytest.mark.skipif(NATIVE, reason="3.15 keeps pending modules out of sys.modules: there is none to delete")
+def test_a_pending_module_deleted_from_sys_modules_then_imported_again_stays_independent(runner):
+    """``del sys.modules["pkg"]`` then ``import pkg``: two independent modules, as eager
+    import gives; the old one never turns into a forwarder of the new one."""
+    runner.packages(PURGE)
+    script = """
+import json, sys, _trace
+{setup}
+import pkg as old
+del sys.modules["pkg"]
+import pkg as new
+old.X, new.X
+print(json.dumps({{"same": old is new, "types": [type(old).__name__, type(new).__name__],
+                   "current": sys.modules["pkg"] is new, "runs": _trace.events}}))
+"""
+    eager = out(runner.run(script.format(setup="")))
+    lazy = out(runner.run(script.format(setup="import lazyhook\nlazyhook.install(['pkg'])")))
+    assert eager == lazy == {"same": False, "types": ["module", "module"], "current": True, "runs": ["pkg", "pkg"]}
+
+
+def test_a_purged_pending_tree_never_runs_inside_its_reimport(runner):
+    """numpy's own ``test_full_reimport``: purge ``numpy*`` from ``sys.modules`` and import
+    again; the stale pending modules must not run inside the new import."""
+    runner.packages(PURGE)
+    res = out(runner.run("""
+import json, sys, _trace, lazyhook
+lazyhook.install(["tree"])
+import tree.sub
+for name in [n for n in sys.modules if n == "tree" or n.startswith("tree.")]:
+    del sys.modules[name]
+import tree as fresh
+ok = fresh.X == id(fresh)
+print(json.dumps({"ok": ok, "runs": list(_trace.events), "stale_pending": lazyhook.is_pending(tree)}))
+"""))
+    # 3.15 never put the pending modules in sys.modules: nothing stale to purge.
+    assert res == {"ok": True, "runs": ["tree", "tree.sub"], "stale_pending": not NATIVE}

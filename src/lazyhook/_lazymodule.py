@@ -314,6 +314,26 @@ def _record_before(entry: Entry) -> tuple[set, list]:
 
 
 def _exec(entry: Entry) -> None:
+    """Run one body; a module purged from ``sys.modules`` while pending runs with itself
+    there for the length of its body (as the import system runs every body), then
+    ``sys.modules`` holds again what it held: the newer module, or nothing."""
+    displaced = sys.modules.get(entry.name, _ABSENT)
+    if displaced is entry.module:
+        return _exec_in_place(entry)
+    sys.modules[entry.name] = entry.module
+    try:
+        _exec_in_place(entry)
+    finally:
+        if displaced is _ABSENT:
+            sys.modules.pop(entry.name, None)
+        else:
+            sys.modules[entry.name] = displaced
+
+
+_ABSENT = object()
+
+
+def _exec_in_place(entry: Entry) -> None:
     from time import perf_counter, time  # builtin module: free
 
     spec = entry.spec
@@ -405,11 +425,17 @@ def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = No
                 file, line, func = site or _frames.caller_site(frame)
                 entry.first_use = (file, line, func, attr)
             tree = _trees.get(entry.root, [])
-            if any(e.state == LOADING for e in tree):
+            if not _is_live(entry):
+                # Purged from sys.modules while pending (test isolation, a full re-import):
+                # no longer part of the package's tree; it loads alone, with its own stale
+                # ancestors first, and nothing of the live tree.
+                chain = [e for e in tree if e.state == PENDING and not _is_live(e)
+                         and _is_within(entry.name, e.name)]
+            elif any(e.state == LOADING for e in tree):
                 # Inside a body of this tree: load just what is needed, ancestors first.
                 chain = [e for e in tree if e.state == PENDING and _is_within(entry.name, e.name)]
             else:
-                chain = [e for e in tree if e.state == PENDING]
+                chain = [e for e in tree if e.state == PENDING and _is_live(e)]
             for other in chain:
                 if other.state != PENDING:
                     continue
@@ -467,6 +493,11 @@ class _NoFrame:
 
 
 _NO_FRAME = _NoFrame()
+
+
+def _is_live(entry: Entry) -> bool:
+    """Whether ``entry``'s module is still the one ``sys.modules`` holds for its name."""
+    return sys.modules.get(entry.name) is entry.module
 
 
 def _thread_name() -> str:
@@ -640,5 +671,5 @@ class _Substituted(ModuleType):
 
 # Frames between a module body and the line that used the module (docstring of
 # _cpython.as_import_machinery): a body's stacklevel=2 warning names that line.
-_cpython.as_import_machinery(_exec, _load, load_now, run_recorded, _prepare_child_import,
+_cpython.as_import_machinery(_exec, _exec_in_place, _load, load_now, run_recorded, _prepare_child_import,
                              _LazyModule.__getattribute__, _LazyModule.__setattr__, _LazyModule.__delattr__)
