@@ -217,3 +217,26 @@ print(json.dumps({"ok": ok, "runs": list(_trace.events), "stale_pending": lazyho
 """))
     # 3.15 never put the pending modules in sys.modules: nothing stale to purge.
     assert res == {"ok": True, "runs": ["tree", "tree.sub"], "stale_pending": not NATIVE}
+
+
+def test_a_fork_while_another_thread_runs_a_lazy_body_does_not_hang_the_child(runner):
+    """``preload(background=True)`` then a fork-based pool (a torch DataLoader's workers):
+    the child must not wait forever on a lock held by a thread it does not have."""
+    runner.packages({"slowpkg/__init__.py": "import time\ntime.sleep(0.5)\nX = 'ready'\n"})
+    proc = runner.run("""
+import json, multiprocessing, time, lazyhook
+lazyhook.install(["slowpkg"])
+import slowpkg
+
+def use(_):
+    return slowpkg.X
+
+if __name__ == "__main__":
+    handle = lazyhook.preload(background=True)
+    time.sleep(0.1)  # the preload thread is inside slowpkg's body now
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        in_children = pool.map(use, range(4))
+    handle.wait()
+    print(json.dumps({"children": in_children, "parent": slowpkg.X}))
+""", timeout=60)
+    assert out(proc) == {"children": ["ready"] * 4, "parent": "ready"}

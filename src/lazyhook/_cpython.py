@@ -77,6 +77,18 @@ def as_import_machinery(*functions) -> None:
             function.__code__ = code.replace(co_filename=f"{code.co_filename} (importlib._bootstrap: lazy load)")
 
 
+def forget_module_lock(name: str) -> None:
+    """Drop the import system's lock for ``name`` (``_bootstrap._module_locks``, a dict of
+    weak references, the same in 3.11-3.15); the next import of it makes a fresh one.
+
+    For a forked child only: a lock the parent's other threads held stays held there
+    forever, by a thread that does not exist.
+    """
+    locks = getattr(_bootstrap, "_module_locks", None)
+    if locks is not None:
+        locks.pop(name, None)
+
+
 def mark_initializing(spec, value: bool) -> None:
     """``spec._initializing``: while True, eager imports in other threads wait on the
     module's lock instead of taking the module as it is (``_find_and_load``)."""

@@ -495,6 +495,47 @@ class _NoFrame:
 _NO_FRAME = _NoFrame()
 
 
+def _after_fork_in_child() -> None:
+    """A body another thread was running when this process forked cannot finish here:
+    that thread does not exist in the child, and the lock it held never frees.  Each such
+    module goes back to pending (its attributes as before its body, a fresh import lock),
+    so the child's first use runs it, as the parent's will have.  Loads of the thread
+    that forked are its own and go on.
+    """
+    global _registry_lock
+    _registry_lock = RLock()  # held at the fork by a thread that is gone, perhaps
+    me = get_ident()
+    for entry in [e for e in _history if e.state == LOADING and e.thread != me]:
+        _cpython.mark_initializing(entry.spec, False)
+        _cpython.forget_module_lock(entry.root)
+        _cpython.forget_module_lock(entry.name)
+        if _entries.get(id(entry.module)) is not entry:
+            # 3.15: the interpreter's own load of a lazy import, recorded: as after a
+            # failed import, the half-built module leaves sys.modules and the next use
+            # imports it afresh; the attempt was the parent's, not this process's.
+            if sys.modules.get(entry.name) is entry.module:
+                del sys.modules[entry.name]
+            _history.remove(entry)
+            continue
+        namespace = object.__getattribute__(entry.module, "__dict__")
+        namespace.clear()
+        namespace.update(entry.initial)
+        object.__setattr__(entry.module, "__class__", lazy_class_for(entry.final_class) or _LazyModule)
+        entry.state = PENDING
+        entry.thread = 0
+        entry.first_use = None
+    for thread in [t for t in _loading_stack if t != me]:
+        del _loading_stack[thread]
+
+
+try:
+    from os import register_at_fork as _register_at_fork
+except ImportError:  # pragma: no cover - no fork on this platform
+    pass
+else:
+    _register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _is_live(entry: Entry) -> bool:
     """Whether ``entry``'s module is still the one ``sys.modules`` holds for its name."""
     return sys.modules.get(entry.name) is entry.module
