@@ -2,6 +2,7 @@
 in a fresh interpreter and compared with plain eager import where that is the question."""
 
 import json
+import sys
 
 import pytest
 
@@ -240,3 +241,58 @@ if __name__ == "__main__":
     print(json.dumps({"children": in_children, "parent": slowpkg.X}))
 """, timeout=60)
     assert out(proc) == {"children": ["ready"] * 4, "parent": "ready"}
+
+
+THREADED = {
+    "pool/__init__.py": "import importlib\nfrom concurrent.futures import ThreadPoolExecutor\n"
+                        "with ThreadPoolExecutor(2) as ex:\n"
+                        "    mods = list(ex.map(importlib.import_module, ['pool.a', 'pool.b']))\n"
+                        "X = [m.__name__ for m in mods]\n",
+    "pool/a.py": "A = 1\n",
+    "pool/b.py": "B = 2\n",
+    "selfthread/__init__.py": "",
+    "selfthread/sub.py": "import threading, time\nseen = []\ndef worker():\n    from selfthread.sub import LATE\n"
+                         "    seen.append(LATE)\nt = threading.Thread(target=worker)\nt.start()\ntime.sleep(0.2)\n"
+                         "LATE = 'complete'\n",
+}
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="eager import deadlocks on this program itself from "
+                    "3.14 on: a submodule import waits for its parent package to finish initialising")
+def test_a_body_waiting_on_its_own_worker_threads_does_not_deadlock(runner):
+    """``ThreadPoolExecutor.map(importlib.import_module, submodules)`` in a body, first
+    used while an unrelated thread is alive: the workers import beside the running body,
+    as with eager import, instead of waiting for the load that waits for them."""
+    runner.packages(THREADED)
+    script = """
+import json, threading
+{setup}
+stop = threading.Event()
+unrelated = threading.Thread(target=stop.wait)
+unrelated.start()
+import pool
+value = pool.X
+stop.set()
+print(json.dumps({{"x": value}}))
+"""
+    eager = out(runner.run(script.format(setup=""), timeout=60))
+    lazy = out(runner.run(script.format(setup="import lazyhook\nlazyhook.install(['pool'])"), timeout=60))
+    assert eager == lazy == {"x": ["pool.a", "pool.b"]}
+
+
+def test_a_thread_started_by_a_body_waits_for_that_body_at_its_import(runner):
+    """A submodule's body starts a thread that does ``from pkg.sub import LATE`` before
+    LATE exists: eager import makes that thread wait for the body (the module's own
+    lock); lazily it must wait too, not fail on a half-built module."""
+    runner.packages(THREADED)
+    script = """
+import json, time
+{setup}
+import selfthread.sub as sub
+sub.LATE
+sub.t.join(10)
+print(json.dumps({{"seen": sub.seen}}))
+"""
+    eager = out(runner.run(script.format(setup=""), timeout=60))
+    lazy = out(runner.run(script.format(setup="import lazyhook\nlazyhook.install(['selfthread'])"), timeout=60))
+    assert eager == lazy == {"seen": ["complete"]}

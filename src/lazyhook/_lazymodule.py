@@ -337,17 +337,29 @@ def _exec_in_place(entry: Entry) -> None:
     from time import perf_counter, time  # builtin module: free
 
     spec = entry.spec
-    before, stack = _record_before(entry)
-    _cpython.mark_initializing(spec, True)  # eager imports from other threads now wait
     # With no other thread alive, nobody else holds this module: let the body run at
     # eager speed on its real class (threads the body starts see what eager import shows).
     unguarded = _running_threads() == 0
+    before, stack = _record_before(entry)
+    _cpython.mark_initializing(spec, True)  # eager imports from other threads now wait
     if unguarded:
         object.__setattr__(entry.module, "__class__", entry.final_class)
+    # The module's own import lock too (the root's is held already), as eager import
+    # holds it: another thread's `from pkg.sub import X` waits for this very body.
+    own_lock = _cpython.get_module_lock(entry.name) if entry.name != entry.root else None
+    if own_lock is not None:
+        try:
+            own_lock.acquire()
+        except _cpython.DeadlockError:
+            own_lock = None  # a cycle across threads: eager import goes on without it too
     entry.wall_start = time()
     entry.start = perf_counter()
     try:
-        entry.loader.exec_module(entry.module)
+        try:
+            entry.loader.exec_module(entry.module)
+        finally:
+            if own_lock is not None:
+                own_lock.release()
     except BaseException as error:
         entry.duration = perf_counter() - entry.start
         _record_after(entry, before, stack)
@@ -658,7 +670,10 @@ class _LazyModule(ModuleType):
                 value = _bound_submodule(self, entry, attr, frame)
                 if value is not None:
                     return value
-        elif state == FAILED and attr == "__spec__":
+        elif attr == "__spec__":
+            # Failed, or its body running in another thread: the import system waits by
+            # itself where it must (``__spec__._initializing`` and the module's lock);
+            # a worker importing a submodule beside the body reads it without waiting.
             return _raw(self, attr)
         if not _load(entry, attr, frame):
             return _raw(self, attr)
@@ -666,11 +681,13 @@ class _LazyModule(ModuleType):
 
     def __setattr__(self, attr, value):
         entry = _entries.get(id(self))
-        if entry is not None and entry.state == PENDING:
+        if entry is not None and entry.state in (PENDING, LOADING) and entry.thread != get_ident():
             if isinstance(value, ModuleType) and sys.modules.get(f"{entry.name}.{attr}") is value:
-                # The import system binding a submodule on its pending parent.
+                # The import system binding a submodule on its parent, pending or with its
+                # body running in another thread (a worker the body waits for imports a
+                # submodule): eager import binds it without waiting, and so do we.
                 return super().__setattr__(attr, value)
-        elif entry is not None and entry.state == LOADING and entry.thread == get_ident():
+        if entry is not None and entry.state == LOADING and entry.thread == get_ident():
             if attr == "__class__":
                 # The body sets its own class (gh-117182): keep it, stay guarded.
                 lazy_cls = lazy_class_for(value)
