@@ -296,3 +296,38 @@ print(json.dumps({{"seen": sub.seen}}))
     eager = out(runner.run(script.format(setup=""), timeout=60))
     lazy = out(runner.run(script.format(setup="import lazyhook\nlazyhook.install(['selfthread'])"), timeout=60))
     assert eager == lazy == {"seen": ["complete"]}
+
+
+GROWING = {
+    # The body adds a directory to the package's __path__ (pkgutil.extend_path, plugins).
+    "ext/__init__.py": "import os\n__path__.append(os.path.join(os.path.dirname(__file__), '..', 'portions', 'ext'))\n",
+    "portions/ext/portion.py": "P = 'portion'\n",
+    # The body makes the module a package and installs a finder for it, as six does.
+    "sixlike.py": """
+        import sys, types
+        __path__ = []
+        class _Importer:
+            def find_spec(self, name, path=None, target=None):
+                if name == __name__ + ".moves":
+                    from importlib.machinery import ModuleSpec
+                    return ModuleSpec(name, self)
+            def create_module(self, spec):
+                module = types.ModuleType(spec.name)
+                module.MOVED = "moved"
+                return module
+            def exec_module(self, module):
+                pass
+        sys.meta_path.append(_Importer())
+    """,
+}
+
+
+def test_packages_whose_body_extends_their_path_or_becomes_a_package(runner):
+    """``import ext.portion`` where ``ext``'s body adds the directory holding ``portion``;
+    ``import sixlike.moves`` where ``sixlike``'s body makes it a package with its own
+    finder (the real six's ``six.moves``): both import as eagerly."""
+    runner.packages(GROWING)
+    script = "{setup}\nimport ext.portion\nimport sixlike.moves\nprint(ext.portion.P, sixlike.moves.MOVED)\n"
+    eager = runner.run(script.format(setup=""))
+    lazy = runner.run(script.format(setup="import lazyhook\nlazyhook.install(['ext', 'sixlike'])"))
+    assert lazy.stdout == eager.stdout == "portion moved\n"

@@ -107,7 +107,7 @@ class LazyFinder:
                 # other finders answer it directly (the hot path while a body runs).
                 return None
         deferrable = self.would_defer(name, statement)
-        spec = self._delegate(name, path, target)
+        spec = self._delegate(name, path, target) or self._look_again_after_parent(name, target)
         if spec is None:
             return None  # the import fails right here, exactly as without lazyhook
         if deferrable and _can_defer(spec):
@@ -142,6 +142,25 @@ class LazyFinder:
             use = (file, line, func, (statement is not None and _cpython.name_being_loaded(statement)) or "<import>")
         spec.loader = RecordingLoader(spec.loader, site or ("<unknown>", 0, "<unknown>"), use)
         return spec
+
+    def _look_again_after_parent(self, name, target):
+        """Not found on a pending parent's ``__path__`` as it was before the parent's body:
+        eager import would have run that body first, and bodies extend ``__path__``
+        (``pkgutil.extend_path``, plugin directories).  Run it, then look again; a missing
+        submodule then fails after its parent's body, exactly as eager import fails."""
+        parent_name = name.rpartition(".")[0]
+        entry = _lazymodule.pending_entry(parent_name) if parent_name else None
+        if entry is None or entry.state != _lazymodule.PENDING:
+            return None
+        _lazymodule.load_now(entry.module)
+        existing = sys.modules.get(name)
+        if existing is not None:  # the parent's body imported it
+            from ._loader import adopt_spec
+
+            return adopt_spec(existing)
+        parent = sys.modules.get(parent_name)
+        path = getattr(parent, "__path__", None)
+        return self._delegate(name, path, target) if path is not None else None
 
     def _eager_spec(self, name, spec):
         """An eager import inside a lazy tree: its pending ancestors run first."""

@@ -629,7 +629,10 @@ def _prepare_child_import(entry: Entry, frame) -> None:
     if not isinstance(child, str):
         return
     decide = would_defer
-    if decide is not None and decide(child, _frames.statement_frame(frame)):
+    is_package = "__path__" in object.__getattribute__(entry.module, "__dict__")
+    # A lazy child of a package stays lazy; a module that is no package yet may become
+    # one in its body (six sets ``__path__`` and installs a finder for ``six.moves``).
+    if is_package and decide is not None and decide(child, _frames.statement_frame(frame)):
         return
     _load(entry, "__path__", frame)
     existing = sys.modules.get(child)
