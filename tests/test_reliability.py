@@ -331,3 +331,26 @@ def test_packages_whose_body_extends_their_path_or_becomes_a_package(runner):
     eager = runner.run(script.format(setup=""))
     lazy = runner.run(script.format(setup="import lazyhook\nlazyhook.install(['ext', 'sixlike'])"))
     assert lazy.stdout == eager.stdout == "portion moved\n"
+
+
+def test_a_tool_rewriting_file_and_path_across_sys_modules_loads_nothing(runner):
+    """CPython's regrtest absolutises ``__file__`` and every ``__path__`` entry of every
+    module in ``sys.modules`` before it runs tests: pending modules must not load under
+    that walk (a body importing anything would change ``sys.modules`` mid-iteration)."""
+    runner.packages({"grows/__init__.py": "import colorsys\nG = 1\n", "grows/sub.py": "S = 2\n"})
+    res = out(runner.run("""
+import json, os, sys, lazyhook
+lazyhook.install(["grows"])
+import grows.sub
+for module in sys.modules.values():  # libregrtest's setup_tests
+    if hasattr(module, "__path__"):
+        for index, path in enumerate(module.__path__):
+            module.__path__[index] = os.path.abspath(path)
+    if getattr(module, "__file__", None):
+        module.__file__ = os.path.abspath(module.__file__)
+pending = [lazyhook.is_pending(n) for n in ("grows", "grows.sub")]
+print(json.dumps({"pending": pending, "values": [grows.G, grows.sub.S],
+                  "file": os.path.isabs(sys.modules["grows"].__file__)}))
+"""))
+    # 3.15 keeps pending modules out of sys.modules: the walk never meets them.
+    assert res == {"pending": [True, True], "values": [1, 2], "file": True}

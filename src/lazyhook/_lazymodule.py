@@ -36,6 +36,10 @@ IMPORTED_AT = _now()  # fallback origin of report times where the process start 
 _ANSWERED = frozenset(
     {"__name__", "__path__", "__file__", "__package__", "__loader__", "__cached__", "__class__"}
 )
+# The import system's attributes, set before any body runs: tools that walk sys.modules
+# and rewrite them (CPython's regrtest absolutises every __file__ and __path__) set them
+# on a pending module without loading it (loading would change sys.modules under them).
+_SET_WITHOUT_LOADING = frozenset({"__file__", "__path__", "__cached__", "__loader__", "__package__"})
 # Probed by tools walking modules; answered "absent" without loading.  Only a body that
 # ran can have ``__warningregistry__`` (warnings-registry cleanup); pytest's fixture
 # collection probes every name of a test module or conftest for ``_mock_name`` (a mock
@@ -684,6 +688,9 @@ class _LazyModule(ModuleType):
 
     def __setattr__(self, attr, value):
         entry = _entries.get(id(self))
+        if entry is not None and entry.state == PENDING and attr in _SET_WITHOUT_LOADING:
+            entry.initial[attr] = value  # a retry after a failure starts from it too
+            return super().__setattr__(attr, value)
         if entry is not None and entry.state in (PENDING, LOADING) and entry.thread != get_ident():
             if isinstance(value, ModuleType) and sys.modules.get(f"{entry.name}.{attr}") is value:
                 # The import system binding a submodule on its parent, pending or with its

@@ -136,10 +136,14 @@ def pending_names(finder) -> list[str]:
     ``sys.lazy_modules`` also lists from-imported attribute names: only names an
     import statement named (and their parents) are modules for sure.
     """
-    lazy = getattr(sys, "lazy_modules", ())
-    return sorted(name for name in finder.import_sites if name not in sys.modules
-                  and (name in lazy or any(other.startswith(name + ".") for other in lazy)))
+    return sorted(name for name in finder.import_sites if is_pending_name(name))
 
 
 def is_pending_name(name: str) -> bool:
-    return name in getattr(sys, "lazy_modules", ()) and name not in sys.modules
+    """Imported lazily and not loaded: listed in ``sys.lazy_modules``, or the parent of a
+    name listed there (``import a.b`` lists only ``a.b``; loading it loads ``a`` too)."""
+    if name in sys.modules:
+        return False
+    lazy = getattr(sys, "lazy_modules", ())
+    prefix = name + "."
+    return name in lazy or any(other.startswith(prefix) for other in lazy)
