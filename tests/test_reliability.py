@@ -354,3 +354,33 @@ print(json.dumps({"pending": pending, "values": [grows.G, grows.sub.S],
 """))
     # 3.15 keeps pending modules out of sys.modules: the walk never meets them.
     assert res == {"pending": [True, True], "values": [1, 2], "file": True}
+
+
+def test_cpythons_own_regrtest_passes_with_stdlib_packages_lazy(runner):
+    """``python -m test`` walks and rewrites every module in ``sys.modules`` before it runs
+    anything; with stdlib packages lazy it must start and pass as it does eagerly."""
+    probe = runner.run_args(["-c", "import test.libregrtest, test.test_csv, test.test_decimal, test.test_json"],
+                            check=False)
+    if probe.returncode != 0:
+        pytest.skip("this interpreter ships without CPython's test modules (Debian splits them out)")
+    proc = runner.run_args(["-m", "lazyhook", "run", "--lazy", "email,csv,decimal,logging", "-m", "test",
+                            "test_csv", "test_decimal", "test_json"], check=False, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Result: SUCCESS" in proc.stdout and "run=3/3" in proc.stdout
+
+
+def test_a_pending_module_answers_its_own_class(runner):
+    """``pkg.__class__`` is the module's class, as eager import shows, not lazyhook's."""
+    runner.packages({"pkg/__init__.py": "X = 1\n"})
+    res = out(runner.run("""
+import json, types, lazyhook
+lazyhook.install(["pkg"])
+import pkg
+cls = pkg.__class__ if lazyhook.is_pending("pkg") else None
+print(json.dumps({"module_type": cls is types.ModuleType, "still_pending": lazyhook.is_pending("pkg"),
+                  "x": pkg.X, "after": pkg.__class__ is types.ModuleType}))
+"""))
+    if NATIVE:  # reading the name resolves it: the interpreter's own module, loaded
+        assert res == {"module_type": True, "still_pending": False, "x": 1, "after": True}
+    else:
+        assert res == {"module_type": True, "still_pending": True, "x": 1, "after": True}

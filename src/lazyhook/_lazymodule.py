@@ -657,6 +657,8 @@ class _LazyModule(ModuleType):
         if entry is None or (entry.thread == _ident() and entry.state is LOADING):
             return _raw(self, attr)
         if attr in _ANSWERED:
+            if attr == "__class__":
+                return entry.final_class  # the module's own class, not lazyhook's
             if attr == "__path__" and entry.state == PENDING:
                 frame = _caller()
                 if frame.f_code is _FIND_AND_LOAD_UNLOCKED:
