@@ -91,3 +91,20 @@ def test_import_costs_attribute_nested_packages_and_submodule_lines():
     costs, inside = import_costs(stderr)
     assert costs == {"numpy": 0.3, "matplotlib": 0.8, "scipy": 0.96}
     assert inside == {"matplotlib": {"numpy"}}
+
+
+def test_registration_into_another_package_is_unsafe_with_evidence(runner):
+    """seaborn registers its colormaps with matplotlib when imported: deferred, a program
+    asking matplotlib for "rocket" fails. Found by importing the other package alone."""
+    runner.packages({
+        "registry_host/__init__.py": "REGISTRY = {'builtin': 1}\nNAMES = ['builtin']\n",
+        "registrant/__init__.py": "import registry_host\nregistry_host.REGISTRY['extra'] = 2\n"
+                                  "registry_host.NAMES.append('extra')\n",
+        "polite/__init__.py": "import registry_host\nVALUE = len(registry_host.REGISTRY)\n",
+    })
+    proc = check(runner, "registrant", "polite")
+    assert proc.returncode == 1, proc.stderr
+    registrant, polite = json.loads(proc.stdout)
+    assert registrant["verdict"] == "unsafe"
+    assert registrant["unsafe"]["registrations"] == ["registry_host.NAMES (+1)", "registry_host.REGISTRY (+1)"]
+    assert polite["verdict"] == "safe" and "registrations" not in polite["unsafe"]

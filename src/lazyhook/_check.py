@@ -23,6 +23,7 @@ UNSAFE_KINDS = {
     "stdlib_patches": "replaces attributes of standard-library modules (monkey-patching)",
     "environ": "sets environment variables",
     "threads": "starts threads",
+    "registrations": "registers into other packages (their registries grow only when it is imported)",
 }
 # Effects worth knowing that are usually fine to delay.
 NOTE_KINDS = {
@@ -34,6 +35,38 @@ NOTE_KINDS = {
 PROBE = r'''
 import sys
 target, mode = sys.argv[1], sys.argv[2]
+
+def registries(names):
+    """Sizes of the module-level containers of these modules (registries: colormaps,
+    plugin tables, estimator lists): growth means someone registered into them."""
+    sizes = {}
+    for name in names:
+        mod = sys.modules.get(name)
+        if mod is None:
+            continue
+        try:
+            items = list(vars(mod).items())
+        except TypeError:
+            continue
+        for attr, value in items:
+            if attr.startswith("__") or isinstance(value, (str, bytes, type, type(sys))):
+                continue
+            try:
+                sizes[f"{name}.{attr}"] = len(value)
+            except Exception:
+                pass
+    return sizes
+
+if mode == "others":  # the other packages the target imported, without the target
+    import importlib, json
+    names = json.loads(sys.argv[3])
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except BaseException:
+            pass
+    print(json.dumps({"registries": registries(names)}))
+    raise SystemExit(0)
 import atexit, builtins, codecs, json, os, signal, threading, warnings
 registered = []
 _codecs_register = codecs.register
@@ -121,15 +154,20 @@ effects = {
     "other_modules": [m for m in new_modules if m.partition(".")[0] != top],
     "own_modules": len([m for m in new_modules if m.partition(".")[0] == top]),
 }
-print(json.dumps({"error": error, "pending": pending, "effects": effects}))
+third_party = [m for m in sorted(after["modules"]) if m.partition(".")[0] not in std
+               and m.partition(".")[0] != top and not m.startswith(("__main__", "lazyhook"))]
+print(json.dumps({"error": error, "pending": pending, "effects": effects,
+                  "third_party": third_party, "registries": registries(third_party)}))
 '''
 
 
-def probe(target: str, mode: str, python: str = sys.executable) -> dict:
+def probe(target: str, mode: str, python: str = sys.executable, others: list | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAZY")}
-    env["LAZYHOOK_DISABLE"] = "1" if mode == "eager" else "0"
+    env["LAZYHOOK_DISABLE"] = "1" if mode != "lazy" else "0"
     env.setdefault("MPLBACKEND", "Agg")
-    proc = subprocess.run([python, "-c", PROBE, target, mode], capture_output=True, text=True, env=env, timeout=600)
+    extra = [json.dumps(others)] if others is not None else []
+    proc = subprocess.run([python, "-c", PROBE, target, mode, *extra], capture_output=True, text=True, env=env,
+                          timeout=600)
     try:
         return json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
@@ -154,6 +192,9 @@ def check(target: str) -> dict:
                 delayed[kind] = extra
         elif value and value != lazy_value:
             delayed[kind] = value
+    registrations = _registrations(target, eager)
+    if registrations:
+        delayed["registrations"] = registrations
     unsafe = {k: v for k, v in delayed.items() if k in UNSAFE_KINDS}
     notes = {k: v for k, v in delayed.items() if k in NOTE_KINDS}
     verdict = "unsafe" if unsafe else "safe"
@@ -162,6 +203,20 @@ def check(target: str) -> dict:
         "deferred": bool(lazy.get("pending")), "modules_at_import": eager["effects"].get("own_modules", 0),
         "unsafe": unsafe, "notes": notes, "lazy_error": lazy.get("error"),
     }
+
+
+def _registrations(target: str, eager: dict) -> list[str]:
+    """Registries of other packages that grow only when ``target`` is imported too
+    (seaborn's colormaps in matplotlib): deferring ``target`` delays or skips that."""
+    others = [m for m in eager.get("third_party", []) if "." not in m]
+    if not others:
+        return []
+    alone = probe(target, "others", others=others).get("registries", {})
+    found = []
+    for key, size in sorted(eager.get("registries", {}).items()):
+        if key in alone and size > alone[key]:
+            found.append(f"{key} (+{size - alone[key]})")
+    return found
 
 
 def render(result: dict) -> str:

@@ -18,7 +18,8 @@ ENV_REPORT_DIR = "LAZYHOOK_REPORT_DIR"  # one report file per process, for `lazy
 
 PRESETS: dict[str, tuple[str, ...]] = {
     "ml": ("torch", "torchvision", "transformers", "timm", "tensorflow", "sklearn", "ultralytics"),
-    "data": ("numpy", "pandas", "matplotlib", "seaborn", "scipy"),
+    # seaborn is not in it: its import registers colormaps with matplotlib (NEVER_LAZY).
+    "data": ("numpy", "pandas", "matplotlib", "scipy"),
     "image": ("PIL", "cv2"),
     "utils": ("safetensors", "einops", "sqlalchemy"),
 }
@@ -33,6 +34,10 @@ NEVER_LAZY: dict[str, str] = {
     "readline": "changes how input() edits lines, as an import side effect",
     "rlcompleter": "installs tab completion in readline, as an import side effect",
     "absl": "absl.logging sets the logging module's logger class and root handler at import",
+    "seaborn": "registers its colormaps (rocket, mako, ...) with matplotlib at import; deferred, "
+               "matplotlib.colormaps['rocket'] fails until something uses seaborn",
+    "sklearn.experimental": "its modules exist for their import side effect (enable_iterative_imputer adds "
+                            "IterativeImputer to sklearn.impute); deferred, it never happens",
 }
 
 # Modules lazyhook itself imports while it defers, loads, records or reports: deferring

@@ -76,7 +76,9 @@ CASES: dict[str, tuple[str, list[str], str, str]] = {
         import pandas as pd
         df = pd.DataFrame({"x": [1, 2, 3, 4], "y": [2, 4, 1, 3]})
         ax = sns.lineplot(data=df, x="x", y="y")
-        result = [len(ax.lines), [round(float(v), 3) for v in ax.lines[0].get_ydata()]]
+        import matplotlib
+        result = [len(ax.lines), [round(float(v), 3) for v in ax.lines[0].get_ydata()],
+                  "rocket" in matplotlib.colormaps]  # registered by seaborn's import
     """),
     "einops": ("einops", ["einops", "numpy"], "import numpy as np\nfrom einops import rearrange", """
         x = np.arange(24).reshape(2, 3, 4)
