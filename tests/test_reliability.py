@@ -384,3 +384,26 @@ print(json.dumps({"module_type": cls is types.ModuleType, "still_pending": lazyh
         assert res == {"module_type": True, "still_pending": False, "x": 1, "after": True}
     else:
         assert res == {"module_type": True, "still_pending": True, "x": 1, "after": True}
+
+
+def test_first_use_while_a_test_patches_sys_modules_leaves_the_real_module_alone(runner):
+    """``mock.patch.dict(sys.modules, {"pkg": fake})`` (or ``None``) around the first use:
+    the program's ``pkg`` is the real module, during and after, as with eager import."""
+    runner.packages({"pkg/__init__.py": "X = 'real'\n"})
+    script = """
+import json, sys
+from unittest import mock
+{setup}
+import pkg
+fake = type(sys)("pkg")
+fake.X = "fake"
+seen = []
+for patch in (fake, None):
+    with mock.patch.dict(sys.modules, {{"pkg": patch}}):
+        seen.append(pkg.X)
+print(json.dumps({{"seen": seen, "after": pkg.X, "type": type(pkg).__name__,
+                   "current": sys.modules["pkg"] is pkg}}))
+"""
+    eager = out(runner.run(script.format(setup="")))
+    lazy = out(runner.run(script.format(setup="import lazyhook\nlazyhook.install(['pkg'])")))
+    assert eager == lazy == {"seen": ["real", "real"], "after": "real", "type": "module", "current": True}
