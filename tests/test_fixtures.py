@@ -14,11 +14,23 @@ def test_isolated_imports_restores_meta_path_modules_and_path(tmp_path):
         (tmp_path / "leaky_pkg_for_fixture.py").write_text("X = 1\n")
         sys.path.insert(0, str(tmp_path))
         lazyhook.install(["leaky_pkg_for_fixture"])
+        lazyhook.on_load(lambda event: None)
         namespace: dict = {}
         exec(compile("import leaky_pkg_for_fixture", "<module-level>", "exec"), namespace)
         assert lazyhook.is_pending("leaky_pkg_for_fixture")
         assert len(sys.meta_path) == len(before_meta) + 1
     assert sys.meta_path == before_meta
+    # lazyhook's own state is back to import time: nothing carries into the next test.
+    from lazyhook import _lazymodule
+
+    from lazyhook import _report
+
+    # (The module is still pending: before, the finder stayed, guarding it, into the next test.)
+    assert lazyhook._the_finder is None and lazyhook._active == []
+    assert not (_lazymodule._entries or _lazymodule._by_name or _lazymodule._trees or _lazymodule._history)
+    assert _report._callbacks == [] and _lazymodule.listeners == []
+    if hasattr(sys, "get_lazy_imports"):  # 3.15: the interpreter's mode and filter as before
+        assert (sys.get_lazy_imports(), sys.get_lazy_imports_filter()) == ("normal", None)
     assert sys.path == before_path
     assert "leaky_pkg_for_fixture" not in sys.modules
     assert {k for k in sys.modules if not k.startswith("lazyhook")} == {

@@ -234,6 +234,28 @@ def uninstall() -> None:
         _apply()
 
 
+def _reset_state() -> None:
+    """Put all of lazyhook's state back to what ``import lazyhook`` gives: no finder, no
+    handles, no deferred modules or load records, no callbacks or exit reports, the
+    interpreter's lazy-import mode and filter as before (3.15).  For test isolation
+    (``tests/conftest.py``); it does not touch ``sys.modules`` or the program's modules."""
+    global _the_finder
+    with _lock:
+        uninstall()
+        finder, _the_finder = _the_finder, None
+        if finder is not None:
+            sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
+        _warned.clear()
+        for name in ("_lazymodule", "_report"):
+            module = sys.modules.get(f"lazyhook.{name}")
+            if module is not None:
+                module._reset()
+        startup = sys.modules.get("lazyhook._startup")
+        if startup is not None:
+            startup._activated = False
+            startup.activated_by = ""
+
+
 def events() -> list[dict]:
     """Every lazy load recorded so far (see docs/reports.md for the fields)."""
     from ._report import events as _events

@@ -511,6 +511,19 @@ class _NoFrame:
 _NO_FRAME = _NoFrame()
 
 
+def _reset() -> None:
+    """Forget every deferred module and load record (``lazyhook._reset_state``, for test
+    isolation: a pending module from one test must not take part in the next)."""
+    global would_defer
+    with _registry_lock:
+        for registry in (_entries, _by_name, _trees, _substitutes, _failed, _loading_stack, adopt_next,
+                         requested_use):
+            registry.clear()
+        del _history[:]
+        del listeners[:]
+        would_defer = None
+
+
 def _after_fork_in_child() -> None:
     """A body another thread was running when this process forked cannot finish here:
     that thread does not exist in the child, and the lock it held never frees.  Each such

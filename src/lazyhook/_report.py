@@ -19,6 +19,13 @@ SCHEMA_VERSION = 1
 FORMATS = ("table", "json", "trace", "html")
 _callbacks: list = []
 _exit_actions: dict[str, object] = {}
+_atexit_registered = False
+
+
+def _reset() -> None:
+    """Forget callbacks and exit reports (``lazyhook._reset_state``, for test isolation)."""
+    _callbacks.clear()
+    _exit_actions.clear()
 
 
 # --- events ---------------------------------------------------------------------------
@@ -228,10 +235,12 @@ def write_to_directory(directory: str) -> str:
 
 def at_exit(kind: str, target: str | None = None) -> None:
     """Register one report to produce when the interpreter exits (idempotent per kind)."""
-    if not _exit_actions:
+    global _atexit_registered
+    if not _atexit_registered:
         import atexit
 
         atexit.register(_run_exit_actions)
+        _atexit_registered = True
     _exit_actions[kind] = target
 
 
