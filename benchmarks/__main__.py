@@ -90,19 +90,29 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def import_cases(rounds: int, only: str | None) -> list[dict]:
-    rows = []
+def measured_cases(cases, rounds: int, only: str | None, extra_variants=None):
+    """For each import case wanted, in order: ``(case, floor, results)`` with eager and
+    lazyhook (plus ``extra_variants(names, statement)``) interleaved, or a skip row."""
     floor = run_variants({"floor": (FLOOR, clean_env())}, rounds)["floor"]
-    for case, (names, statement, needs) in IMPORT_CASES.items():
+    for case in cases:
+        names, statement, needs = IMPORT_CASES[case]
         if only and only not in case:
             continue
         if not available(needs):
-            rows.append({"case": case, "skipped": f"{needs} is not installed"})
+            yield {"case": case, "skipped": f"{needs} is not installed"}
             continue
-        res = run_variants({
-            "eager": (statement, clean_env()),
-            "lazyhook": (INSTALL.format(names=names) + statement, clean_env()),
-        }, rounds)
+        variants = {"eager": (statement, clean_env()), "lazyhook": (INSTALL.format(names=names) + statement, clean_env())}
+        variants.update(extra_variants(names, statement) if extra_variants else {})
+        yield case, floor, run_variants(variants, rounds)
+
+
+def import_cases(rounds: int, only: str | None) -> list[dict]:
+    rows = []
+    for item in measured_cases(IMPORT_CASES, rounds, only):
+        if isinstance(item, dict):
+            rows.append(item)
+            continue
+        case, floor, res = item
         eager, lazy = res["eager"], res["lazyhook"]
         over_floor = lazy["wall_median_ms"] - floor["wall_median_ms"]
         eager_over = eager["wall_median_ms"] - floor["wall_median_ms"]
@@ -133,19 +143,12 @@ def native_cases(rounds: int, only: str | None) -> list[dict]:
     if not hasattr(sys, "set_lazy_imports"):
         return [{"case": "native", "skipped": f"Python {platform.python_version()} has no PEP 810 lazy imports"}]
     rows = []
-    floor = run_variants({"floor": (FLOOR, clean_env())}, rounds)["floor"]
-    for case in NATIVE_CASES:
-        names, statement, needs = IMPORT_CASES[case]
-        if only and only not in case:
+    for item in measured_cases(NATIVE_CASES, rounds, only, lambda names, statement: {
+            "native": (NATIVE_SETUP.format(names=names) + statement, clean_env())}):
+        if isinstance(item, dict):
+            rows.append(item)
             continue
-        if not available(needs):
-            rows.append({"case": case, "skipped": f"{needs} is not installed"})
-            continue
-        res = run_variants({
-            "eager": (statement, clean_env()),
-            "lazyhook": (INSTALL.format(names=names) + statement, clean_env()),
-            "native": (NATIVE_SETUP.format(names=names) + statement, clean_env()),
-        }, rounds)
+        case, floor, res = item
         native_over = res["native"]["wall_median_ms"] - floor["wall_median_ms"]
         rows.append({"case": case, "floor": floor, **res,
                      "lazy_vs_native_pct": 100 * (res["lazyhook"]["wall_median_ms"] / res["native"]["wall_median_ms"] - 1),

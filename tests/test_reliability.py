@@ -65,26 +65,22 @@ print(json.dumps({"x": pkg.X, "thread": threading.current_thread().name,
                          "excluded": "lazyhook itself imports it while loading and reporting"}
 
 
-def test_a_bodys_deprecation_warning_names_the_program_not_lazyhook(runner):
-    """``warnings.warn(..., stacklevel=2)`` in a body: eager names the import line; lazily
-    the line that used the module, in the program's own file, so the default filters show
-    it (they hide DeprecationWarning outside ``__main__``) and module filters match."""
+@pytest.mark.parametrize("package, eager_line, message", [
+    ("warner", 1, "old api"),  # the body warns with stacklevel=2
+    ("shim", 2, "shim.OLD is deprecated"),  # PEP 562 __getattr__, on the access that loads it
+])
+def test_a_deprecation_warning_names_the_programs_line_not_lazyhook(runner, package, eager_line, message):
+    """``warnings.warn(..., stacklevel=2)`` in a body names the import line eagerly; lazily
+    it names the line that used the module, in the program's own file, so the default
+    filters show it (they hide DeprecationWarning outside ``__main__``) and module filters
+    match.  The same for a module ``__getattr__`` warning on the access that loads it."""
     runner.packages(WARNER)
-    eager = runner.run("import warner\nprint(warner.X)\n")
-    lazy = runner.run("import lazyhook\nlazyhook.install(['warner'])\nimport warner\nprint(warner.X)\n")
-    assert eager.stderr.splitlines()[0].endswith("main.py:1: DeprecationWarning: old api")
-    assert lazy.stderr.splitlines()[0].endswith("main.py:4: DeprecationWarning: old api")
-    assert lazy.stdout == eager.stdout == "1\n"
-
-
-def test_a_module_getattr_warning_on_the_loading_access_names_the_program(runner):
-    """PEP 562 ``__getattr__`` warning with stacklevel=2 on the very access that loads it."""
-    runner.packages(WARNER)
-    eager = runner.run("import shim\nprint(shim.OLD)\n")
-    lazy = runner.run("import lazyhook\nlazyhook.install(['shim'])\nimport shim\nprint(shim.OLD)\n")
-    assert eager.stderr.splitlines()[0].endswith("main.py:2: DeprecationWarning: shim.OLD is deprecated")
-    assert lazy.stderr.splitlines()[0].endswith("main.py:4: DeprecationWarning: shim.OLD is deprecated")
-    assert lazy.stdout == eager.stdout == "2\n"
+    use = f"print({package}.X)" if package == "warner" else f"print({package}.OLD)"
+    eager = runner.run(f"import {package}\n{use}\n")
+    lazy = runner.run(f"import lazyhook\nlazyhook.install(['{package}'])\nimport {package}\n{use}\n")
+    assert eager.stderr.splitlines()[0].endswith(f"main.py:{eager_line}: DeprecationWarning: {message}")
+    assert lazy.stderr.splitlines()[0].endswith(f"main.py:4: DeprecationWarning: {message}")
+    assert lazy.stdout == eager.stdout
 
 
 def test_a_read_from_c_with_no_python_frame_loads_the_module(runner):

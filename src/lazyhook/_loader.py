@@ -21,6 +21,14 @@ class _WrappingLoader:
     def create_module(self, spec):
         return self.loader.create_module(spec)
 
+    def _unwrap(self, module):
+        """From here on the module's ``__loader__`` and ``__spec__.loader`` are the real
+        loader, as without lazyhook; returns the spec."""
+        spec = module.__spec__
+        spec.loader = self.loader
+        module.__loader__ = self.loader
+        return spec
+
     def __getattr__(self, attr):
         if attr == "loader":
             raise AttributeError(attr)
@@ -40,9 +48,7 @@ class LazyHookLoader(_WrappingLoader):
         self.import_site = import_site
 
     def exec_module(self, module) -> None:
-        spec = module.__spec__
-        spec.loader = self.loader
-        module.__loader__ = self.loader
+        spec = self._unwrap(module)
         if not _lazymodule.defer(module, spec, self.loader, self.import_site):
             self.loader.exec_module(module)
 
@@ -60,8 +66,7 @@ class PostExecLoader(_WrappingLoader):
         self.callback = callback
 
     def exec_module(self, module) -> None:
-        module.__spec__.loader = self.loader
-        module.__loader__ = self.loader
+        self._unwrap(module)
         self.loader.exec_module(module)
         self.callback(module)
 
@@ -76,9 +81,7 @@ class RecordingLoader(_WrappingLoader):
         self.first_use = first_use
 
     def exec_module(self, module) -> None:
-        spec = module.__spec__
-        spec.loader = self.loader
-        module.__loader__ = self.loader
+        spec = self._unwrap(module)
         entry = _lazymodule.Entry(module, spec, self.loader, self.import_site, type(module))
         entry.first_use = self.first_use
         _lazymodule.run_recorded(entry, self.loader.exec_module)
