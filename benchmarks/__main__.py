@@ -190,6 +190,22 @@ def build_startup_venvs(work: str) -> tuple[str, str]:
     return pythons[0], pythons[1]
 
 
+def with_start_file(work: str) -> str:
+    """A venv without lazyhook whose site-packages holds one no-op ``.start`` file."""
+    import venv
+
+    path = os.path.join(work, "with-start")
+    venv.EnvBuilder(with_pip=False).create(path)
+    python = os.path.join(path, "bin", "python")
+    site = subprocess.check_output([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                   text=True).strip()
+    with open(os.path.join(site, "_noop_start.py"), "w") as fh:
+        fh.write("def start():\n    pass\n")
+    with open(os.path.join(site, "noop.start"), "w") as fh:
+        fh.write("_noop_start:start\n")
+    return python
+
+
 def startup_cases(rounds: int) -> list[dict]:
     import tempfile
 
@@ -212,6 +228,10 @@ def startup_cases(rounds: int) -> list[dict]:
                 [installed, "-c", "import lazyhook; lazyhook.install()"], base, project),
             ".pth with LAZYHOOK_POLICY=lazyhook.toml": ([installed, "-c", "pass"], {**base, "LAZYHOOK_POLICY": policy}, work),
         }
+        if sys.version_info >= (3, 15):
+            # Why lazyhook ships no PEP 829 .start file: what one no-op .start costs a start.
+            variants["no lazyhook, one no-op .start file (PEP 829)"] = ([with_start_file(work), "-c", "pass"],
+                                                                        base, work)
         def wall(argv, env, cwd) -> float:
             start = time.perf_counter()
             subprocess.run(argv, env=env, cwd=cwd, check=True)

@@ -122,8 +122,11 @@ def import_name_target(frame) -> str:
 
 
 def is_explicit_lazy(frame) -> bool:
-    """Whether the executing IMPORT_NAME was written ``lazy import`` (3.15+)."""
-    return bool(frame.f_code.co_code[frame.f_lasti + 1] & LAZY_FLAG)
+    """Whether ``frame`` is executing an IMPORT_NAME written ``lazy import`` (3.15+: the
+    flag sits in the low bits of the oparg's last byte)."""
+    code = frame.f_code.co_code
+    lasti = frame.f_lasti
+    return code[lasti] == IMPORT_NAME and bool(code[lasti + 1] & LAZY_FLAG)
 
 
 def name_being_loaded(frame) -> str | None:

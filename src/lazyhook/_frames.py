@@ -8,8 +8,6 @@ below the frozen importlib frames.  Only configured names ever get here, so the 
 of looking is paid by nothing else.
 """
 
-import sys
-
 from . import _cpython
 
 BOOTSTRAP_FILES = _cpython.BOOTSTRAP_FILES
@@ -70,6 +68,3 @@ def caller_site(frame) -> tuple[str, int, str]:
         frame = frame.f_back
     return "<unknown>", 0, "<unknown>"
 
-
-def current_frame(depth: int = 1):
-    return sys._getframe(depth + 1)

@@ -60,8 +60,7 @@ def make_filter(finder, previous_filter, previous_all: bool):
     roots = finder.roots
     sites = finder.import_sites
     getframe = sys._getframe
-    import_name = _cpython.IMPORT_NAME
-    lazy_flag = _cpython.LAZY_FLAG
+    is_explicit_lazy = _cpython.is_explicit_lazy
 
     def lazyhook_filter(importing, imported, fromlist):
         dot = imported.find(".")
@@ -73,9 +72,7 @@ def make_filter(finder, previous_filter, previous_all: bool):
             checked = True
         else:
             frame = getframe(1)
-            code = frame.f_code.co_code
-            lasti = frame.f_lasti
-            if code[lasti] == import_name and code[lasti + 1] & lazy_flag:
+            if is_explicit_lazy(frame):
                 checked = False  # written `lazy import`: the program's own choice
             else:
                 listed = frame.f_globals.get("__lazy_modules__")

@@ -7,7 +7,7 @@ calls it through a generated module holding the environment's policy.
 
 Only ``.pth`` import lines, not PEP 829 ``.start`` files: on 3.15 the mere presence of a
 ``.start`` file makes ``site`` import ``pkgutil`` (and ``re``, ``collections``), measured
-at +9.4 ms on every interpreter start with nothing configured (docs/how-it-works.md).
+at +7.9 ms on every interpreter start with nothing configured (docs/performance.md).
 ``.pth`` import lines still run on 3.15-3.17 (deprecated, silent unless ``-v``).  Start-up must never be broken by us: any problem becomes
 one warning line on stderr and every import stays eager.
 """
