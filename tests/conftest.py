@@ -68,6 +68,20 @@ class Runner:
         return proc
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_cache_home(tmp_path_factory):
+    """lazyhook caches parsed policy files under ``$XDG_CACHE_HOME``: the suite keeps its
+    own, so it never writes into the user's ``~/.cache`` (subprocesses inherit it)."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    home = tmp_path_factory.mktemp("xdg-cache")
+    os.environ["XDG_CACHE_HOME"] = str(home)
+    yield home
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
 @pytest.fixture
 def runner(tmp_path: Path) -> Runner:
     return Runner(tmp_path)

@@ -150,7 +150,7 @@ def test_builtin_never_lazy_list_applies_unless_forced(venv, project):
 
 @pytest.mark.parametrize("case", [
     "malformed-toml", "unknown-key", "wrong-type", "bad-names", "unknown-preset", "unreadable-file",
-    "missing-file", "bad-kill-switch",
+    "missing-file", "bad-kill-switch", "fifo", "endless-device", "huge-file",
 ])
 def test_bad_input_warns_once_and_the_program_runs_eagerly(venv, project, case):
     env = {"PYTHONPATH": str(project)}
@@ -177,6 +177,17 @@ def test_bad_input_warns_once_and_the_program_runs_eagerly(venv, project, case):
         policy.mkdir()
         env["LAZYHOOK_POLICY"] = str(policy)
         expect = f"{policy}: cannot read policy file"
+    elif case == "fifo":  # used to block interpreter start-up forever
+        os.mkfifo(project / "policy.fifo")
+        env["LAZYHOOK_POLICY"] = str(project / "policy.fifo")
+        expect = "policy.fifo: cannot read policy file (not a regular file)"
+    elif case == "endless-device":  # used to read until memory ran out
+        env["LAZYHOOK_POLICY"] = "/dev/zero"
+        expect = "/dev/zero: cannot read policy file (not a regular file)"
+    elif case == "huge-file":
+        policy.write_text("# " + "x" * (2 << 20) + "\nlazy = ['pk']\n")
+        env["LAZYHOOK_POLICY"] = str(policy)
+        expect = f"{policy}: cannot read policy file ("
     elif case == "missing-file":
         env["LAZYHOOK_POLICY"] = str(project / "nope.toml")
         expect = "nope.toml: cannot read policy file (No such file or directory)"

@@ -36,3 +36,16 @@ def test_isolated_imports_restores_meta_path_modules_and_path(tmp_path):
     assert {k for k in sys.modules if not k.startswith("lazyhook")} == {
         k for k in before_modules if not k.startswith("lazyhook")}
     assert all(sys.modules[k] is v for k, v in before_modules.items())
+
+
+def test_the_suite_caches_policies_in_its_own_cache_home(runner, private_cache_home):
+    """Parsed policy files are cached under $XDG_CACHE_HOME; the suite's is private."""
+    import os
+
+    user_cache = os.path.join(os.path.expanduser("~"), ".cache", "lazyhook")
+    before = set(os.listdir(user_cache)) if os.path.isdir(user_cache) else set()
+    (runner.root / "lazyhook.toml").write_text('lazy = ["colorsys"]\n')
+    runner.run("import lazyhook\nlazyhook.install()\n")
+    assert any((private_cache_home / "lazyhook").iterdir())
+    after = set(os.listdir(user_cache)) if os.path.isdir(user_cache) else set()
+    assert after == before

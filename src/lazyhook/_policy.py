@@ -175,6 +175,23 @@ def _cache_path(path: str) -> str | None:
     return os.path.join(base, "lazyhook", "policy-" + path.replace(os.sep, "%").replace(":", "%") + ".marshal")
 
 
+# A policy file is a few lines; anything bigger is not one (and start-up reads it).
+MAX_POLICY_BYTES = 1 << 20
+
+
+def _not_a_policy_file(path: str, st) -> PolicyError | None:
+    """Start-up reads regular files only, bounded: a FIFO would block it forever and
+    /dev/zero would read until memory runs out."""
+    import stat
+
+    if not stat.S_ISREG(st.st_mode):
+        return PolicyError(f"{path}: cannot read policy file (not a regular file); point {ENV_POLICY} at a TOML file")
+    if st.st_size > MAX_POLICY_BYTES:
+        return PolicyError(f"{path}: cannot read policy file ({st.st_size} bytes, more than the "
+                           f"{MAX_POLICY_BYTES} a policy file may have); point {ENV_POLICY} at the right file")
+    return None
+
+
 def read_table(path: str, kind: str) -> dict | None:
     """The lazyhook table of a TOML file (None: pyproject.toml without one), cached."""
     import marshal
@@ -183,6 +200,9 @@ def read_table(path: str, kind: str) -> dict | None:
         st = os.stat(path)
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read policy file ({exc.strerror}); fix the path or unset {ENV_POLICY}") from None
+    problem = _not_a_policy_file(path, st)
+    if problem is not None:
+        raise problem
     stamp = (st.st_mtime_ns, st.st_size)
     cache = _cache_path(path)
     if cache:
@@ -196,13 +216,12 @@ def read_table(path: str, kind: str) -> dict | None:
     table = _parse_file(path, kind)
     if cache:
         try:
+            from ._files import write_atomically
+
             os.makedirs(os.path.dirname(cache), exist_ok=True)
-            tmp = f"{cache}.{os.getpid()}.tmp"
-            with open(tmp, "wb") as fh:
-                marshal.dump((stamp, table), fh)
-            os.replace(tmp, cache)
+            write_atomically(cache, marshal.dumps((stamp, table)))
         except OSError:
-            pass
+            pass  # a cache that cannot be written costs only the re-parse
     return table
 
 
@@ -210,10 +229,18 @@ def _parse_file(path: str, kind: str) -> dict | None:
     import tomllib
 
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        # Non-blocking open and a check of what was opened: the path may have become a
+        # FIFO since it was looked at.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as fh:
+            problem = _not_a_policy_file(path, os.fstat(fd))
+            if problem is not None:
+                raise problem
+            raw = fh.read(MAX_POLICY_BYTES + 1)
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read policy file ({exc.strerror})") from None
+    if len(raw) > MAX_POLICY_BYTES:
+        raise PolicyError(f"{path}: cannot read policy file (more than {MAX_POLICY_BYTES} bytes)")
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
