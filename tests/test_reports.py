@@ -186,6 +186,19 @@ def test_report_command_rejects_foreign_and_newer_files_and_reads_truncated_ones
     assert "line 3 is cut off (truncated file); skipped it" in proc.stderr
     assert "no end record" in proc.stderr and "read 1 events" in proc.stderr
     assert "slow" in proc.stdout or "inner" in proc.stdout
+    # One incomplete event (no duration) in a directory of good reports: that line is
+    # skipped and named, every good file is reported (it used to die with a KeyError).
+    broken = report_dir / "broken.jsonl"
+    lines = text.splitlines()
+    event_line = next(i for i, line in enumerate(lines) if '"kind": "event"' in line)
+    record = json.loads(lines[event_line])
+    del record["duration_s"]
+    lines[event_line] = json.dumps(record)
+    broken.write_text("\n".join(lines) + "\n")
+    proc = report(report_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert f"broken.jsonl:{event_line + 1}: skipped (event for {record['module']!r} has no duration_s)" in proc.stderr
+    assert "across 2 processes" in proc.stdout and "Traceback" not in proc.stderr
 
 
 def test_policy_selects_outputs_at_exit(runner, tmp_path):
@@ -197,6 +210,17 @@ def test_policy_selects_outputs_at_exit(runner, tmp_path):
     proc = runner.run("import lazyhook\nlazyhook.install(['inner'])\nimport inner\ninner.VALUE\n",
                       env={"LAZYHOOK_REPORT": "summary"})
     assert proc.stderr.startswith("lazyhook: lazy loads (slowest first)") and "inner" in proc.stderr
+
+
+def test_an_explicit_report_format_wins_over_the_file_suffix(runner):
+    """LAZYHOOK_REPORT=trace with report-file=run.json writes a trace, not lazyhook JSON."""
+    runner.packages({**KNOWN, "lazyhook.toml": 'lazy = ["inner"]\nreport-file = "run.json"\n'})
+    script = "import lazyhook\nlazyhook.install()\nimport inner\ninner.VALUE\n"
+    runner.run(script, env={"LAZYHOOK_REPORT": "trace"})
+    trace = json.loads((runner.root / "run.json").read_text())
+    assert "traceEvents" in trace and "lazyhook_report" not in trace
+    runner.run(script)  # no format asked for: the suffix decides
+    assert "lazyhook_report" in json.loads((runner.root / "run.json").read_text())
 
 
 def chromium() -> str | None:
@@ -236,3 +260,24 @@ lazyhook.write_report({str(html_path)!r})
     subprocess.run([chromium(), *flags, "--window-size=1100,420", f"--screenshot={shot}", html_path.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.stat().st_size > 5000
+
+
+def test_a_report_that_cannot_be_written_leaves_nothing_behind_and_says_so(runner, tmp_path):
+    """A write that fails at exit (a full disk): one line on stderr, no half file and no
+    stray *.tmp; the CLI's -o to a missing directory is one error line, not a traceback."""
+    runner.packages(KNOWN)
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "r.json").mkdir()  # the final rename over it fails, as a write to a full disk would
+    proc = runner.run("import lazyhook\nlazyhook.install(['inner'])\nimport inner\ninner.VALUE\n",
+                      env={"LAZYHOOK_REPORT": "json", "LAZYHOOK_REPORT_FILE": str(full / "r.json")})
+    assert proc.returncode == 0
+    assert proc.stderr.startswith("lazyhook: could not write the file report:")
+    assert [p.name for p in full.iterdir()] == ["r.json"]  # no *.tmp left behind
+    report_dir = tmp_path / "reports"
+    runner.run("import lazyhook\nlazyhook.install(['inner'])\nimport inner\ninner.VALUE\n",
+               env={"LAZYHOOK_REPORT_DIR": str(report_dir)})
+    cli = subprocess.run([sys.executable, "-m", "lazyhook", "report", str(report_dir), "-o",
+                          str(tmp_path / "missing" / "x.html")], capture_output=True, text=True, env=runner.env())
+    assert cli.returncode == 1 and "Traceback" not in cli.stderr
+    assert cli.stderr.strip().endswith("nothing was changed") and "cannot write" in cli.stderr

@@ -218,7 +218,9 @@ def _arrange_reports(resolved) -> None:
         import os
 
         target = resolved.report_file or _DEFAULT_REPORT_FILES[resolved.report]
-        _report.at_exit("file", os.path.abspath(target))
+        # A format asked for explicitly wins over the file's suffix.
+        explicit = resolved.report if resolved.report in _DEFAULT_REPORT_FILES else None
+        _report.at_exit("file", (os.path.abspath(target), explicit))
 
 
 def uninstall() -> None:

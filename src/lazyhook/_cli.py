@@ -141,16 +141,11 @@ def _read_environment_policy(path: str) -> tuple[dict, str] | None:
 
 
 def _write_atomically(path: str, text: str) -> None:
-    tmp = path + ".tmp"
+    from ._files import write_atomically
+
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        write_atomically(path, text)
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise CliError(f"cannot write {path}: {exc.strerror}; nothing was changed") from None
 
 
@@ -297,7 +292,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise CliError("no lazyhook reports found in " + ", ".join(args.paths))
     text = _report.render(reports, args.format)
     if args.output:
-        _report._atomic_write(args.output, text + "\n")
+        _write_atomically(args.output, text + "\n")
         print(f"wrote {args.output} ({len(reports)} process report(s))", file=sys.stderr)
     else:
         print(text)
@@ -338,9 +333,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     text = json.dumps(result, indent=2) if args.json else _suggest.as_toml(result)
     if args.output:
-        from ._report import _atomic_write
-
-        _atomic_write(args.output, text if text.endswith("\n") else text + "\n")
+        _write_atomically(args.output, text if text.endswith("\n") else text + "\n")
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         print(text, end="" if text.endswith("\n") else "\n")

@@ -14,6 +14,7 @@ import os
 import sys
 
 from . import __version__, _cpython, _lazymodule
+from ._files import write_atomically
 
 SCHEMA_VERSION = 1
 FORMATS = ("table", "json", "trace", "html")
@@ -198,19 +199,12 @@ def report(format: str = "table") -> str:  # noqa: A002 - the public keyword
     return render([snapshot()], format)
 
 
-def _atomic_write(path: str, text: str) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def write_report(path: str, format: str | None = None) -> str:  # noqa: A002
     """Write this process's report to ``path`` (format from the suffix unless given)."""
     if format is None:
         format = "html" if path.endswith(".html") else "trace" if path.endswith(".trace.json") else \
             "json" if path.endswith(".json") else "table"
-    _atomic_write(path, render([snapshot()], format) + ("\n" if format == "table" else ""))
+    write_atomically(path, render([snapshot()], format) + ("\n" if format == "table" else ""))
     return path
 
 
@@ -229,7 +223,7 @@ def write_to_directory(directory: str) -> str:
     lines.append(json.dumps({"kind": "end", "events": len(doc["events"])}))
     name = f"lazyhook-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
     path = os.path.join(directory, name)
-    _atomic_write(path, "\n".join(lines) + "\n")
+    write_atomically(path, "\n".join(lines) + "\n")
     return path
 
 
@@ -251,7 +245,8 @@ def _run_exit_actions() -> None:
                 if deferred_anything():  # helper processes (resource trackers...) add nothing
                     write_to_directory(target)
             elif kind == "file":
-                write_report(target)
+                path, format = target  # noqa: A001 - the format asked for, or None: by suffix
+                write_report(path, format)
             elif kind == "summary" and deferred_anything():
                 sys.stderr.write(table([snapshot()]) + "\n")
         except Exception as exc:  # noqa: BLE001 - exit must not fail because of a report
@@ -262,6 +257,29 @@ def _run_exit_actions() -> None:
 
 class ReportError(ValueError):
     """A file that is not a lazyhook report, or one from a newer schema."""
+
+
+def _problem(record, kind: str) -> str | None:
+    """Why a load event or never-loaded record cannot be merged (None: it can)."""
+    if not isinstance(record, dict) or not isinstance(record.get("module"), str):
+        return "no module name"
+    if kind == "event" and not isinstance(record.get("duration_s"), (int, float)):
+        return f"event for {record['module']!r} has no duration_s"
+    return None
+
+
+def _keep_valid(doc: dict, path: str, notes: list) -> dict:
+    """Drop the records of a whole-JSON report that cannot be merged, naming each."""
+    for field, kind in (("events", "event"), ("never_loaded", "never_loaded")):
+        kept = []
+        for index, record in enumerate(doc.get(field) or []):
+            problem = _problem(record, kind)
+            if problem:
+                notes.append(f"{path}: {field}[{index}] skipped ({problem})")
+            else:
+                kept.append(record)
+        doc[field] = kept
+    return doc
 
 
 def read_report(path: str) -> tuple[dict, list[str]]:
@@ -279,7 +297,7 @@ def read_report(path: str) -> tuple[dict, list[str]]:
         except json.JSONDecodeError as exc:
             raise ReportError(f"{path}: not a lazyhook report (invalid JSON: {exc})") from None
         _check_version(doc, path)
-        return doc, notes
+        return _keep_valid(doc, path, notes), notes
     doc: dict | None = None
     complete = False
     lines = text.splitlines()
@@ -301,10 +319,12 @@ def read_report(path: str) -> tuple[dict, list[str]]:
             doc = {"lazyhook_report": record["lazyhook_report"],
                    "lazyhook_version": record.get("lazyhook_version", "?"), "process": record.get("process", {}),
                    "events": [], "never_loaded": [], "never_imported": record.get("never_imported", [])}
-        elif kind == "event":
-            doc["events"].append(record)
-        elif kind == "never_loaded":
-            doc["never_loaded"].append(record)
+        elif kind in ("event", "never_loaded"):
+            problem = _problem(record, kind)
+            if problem:
+                notes.append(f"{path}:{number}: skipped ({problem})")
+            else:
+                doc["events" if kind == "event" else "never_loaded"].append(record)
         elif kind == "end":
             complete = True
     if doc is None:
