@@ -37,3 +37,38 @@ def test_disable_when_not_enabled_is_a_no_op(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(_cli, "_environment", lambda: (str(tmp_path), str(tmp_path)))
     assert _cli.main(["disable"]) == 0
     assert "was not enabled" in capsys.readouterr().out
+
+
+def cli(runner, *args, **kwargs):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "lazyhook", *args], capture_output=True, text=True,
+                          cwd=runner.root, env=runner.env(), **kwargs)
+
+
+def test_what_python_refuses_run_refuses_in_one_line(runner):
+    missing = cli(runner, "run", "missing.py")
+    assert (missing.returncode, missing.stderr) == (2, "lazyhook run: error: can't open file 'missing.py': no such file\n")
+    module = cli(runner, "run", "-m", "missing_module_xyz")
+    assert (module.returncode, module.stderr) == (1, "lazyhook run: No module named missing_module_xyz\n")
+    # The program's own errors still show its own traceback.
+    (runner.root / "raises.py").write_text("raise FileNotFoundError('the program said so')\n")
+    own = cli(runner, "run", "raises.py")
+    assert own.returncode == 1 and own.stderr.startswith("Traceback") and "the program said so" in own.stderr
+
+
+def test_an_unknown_option_gets_the_subcommands_usage_and_a_closed_pipe_is_quiet(runner):
+    import subprocess
+    import sys
+
+    typo = cli(runner, "status", "--jsn")
+    assert typo.returncode == 2
+    assert typo.stderr.splitlines() == ["usage: lazyhook status [-h] [--json]",
+                                        "lazyhook status: error: unrecognized arguments: --jsn"]
+    reader = subprocess.Popen([sys.executable, "-m", "lazyhook", "status", "--json"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, cwd=runner.root, env=runner.env())
+    reader.stdout.close()  # `| head -1` gone before anything was written
+    with reader.stderr:
+        err = reader.stderr.read()
+    assert err == b"" and reader.wait() == 1

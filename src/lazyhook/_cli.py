@@ -37,6 +37,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         target, argv0 = args.target, args.target
     else:
         raise _usage("run needs a script or -m MODULE")
+    # Refuse what `python` itself refuses, in one line, before the program's argv is set.
+    if args.module:
+        from importlib.util import find_spec
+
+        try:
+            found = find_spec(target) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise CliError(f"No module named {target}")
+    elif not os.path.isfile(target):
+        raise _usage(f"can't open file {target!r}: no such file")
     sys.argv[:] = [argv0, *args.args]
     try:
         if args.module:
@@ -402,6 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     sug.add_argument("-o", "--output", metavar="FILE", help="write the policy to FILE")
     sug.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND...")
     sug.set_defaults(func=cmd_suggest)
+    parser.set_defaults(subparsers=sub.choices)  # so a subcommand reports its own usage errors
     return parser
 
 
@@ -412,14 +425,23 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["run"]:
         args = _parse_run(parser, argv[1:])
     else:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # `status --jsn`: the subcommand's usage, not the top-level one
+            (args.subparsers.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
     from ._policy import PolicyError
 
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # `lazyhook status --json | head -1`: the reader went away; nothing to say.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except _UsageError as exc:
         parser.exit(2, f"lazyhook {args.command}: error: {exc}\n")
     except (CliError, PolicyError) as exc:
