@@ -58,10 +58,10 @@ class Runner:
         return self.run_args([str(path), *args], env=env, check=check, timeout=timeout)
 
     def run_args(self, args: list[str], *, env: dict[str, str] | None = None, check: bool = True,
-                 timeout: float = 120) -> subprocess.CompletedProcess:
+                 timeout: float = 120, cwd: str | None = None) -> subprocess.CompletedProcess:
         proc = subprocess.run(
-            [sys.executable, *args], cwd=self.root, env=self.env(env), capture_output=True,
-            text=True, timeout=timeout,
+            [sys.executable, *args], cwd=self.root if cwd is None else self.root / cwd, env=self.env(env),
+            capture_output=True, text=True, timeout=timeout,
         )
         if check and proc.returncode != 0:
             raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
