@@ -140,55 +140,46 @@ def install_policy(resolved, profile_all: bool = False) -> Installation:
 
 
 def _apply() -> None:
-    """Make the finder and the interpreter match the union of the active handles."""
+    """Make the finder and the interpreter match the union of the active handles.
+
+    With no name lazy the finder defers nothing; it stays in ``sys.meta_path`` while
+    modules it deferred are pending (an eager import of their submodules must run the
+    pending parent first) and leaves once nothing is (3.15+: the interpreter loads what
+    is pending without lazyhook's help).
+    """
     global _the_finder
     names = set().union(*(handle.names for handle in _active))
     profile_all = any(handle.profile_all for handle in _active)
-    if not names and not profile_all:
-        _remove_finder()
-    else:
-        finder = _the_finder
-        if finder is None:
-            finder = _the_finder = LazyFinder()
-        if not any(entry is finder for entry in sys.meta_path):
-            sys.meta_path.insert(0, finder)
+    active = bool(names) or profile_all
+    core = sys.modules.get("lazyhook._lazymodule")  # else the finder sets would_defer on first use
+    pending = core.pending_roots() if core is not None and not _cpython.NATIVE else set()
+    finder = _the_finder
+    if finder is None and active:
+        finder = _the_finder = LazyFinder()
+    if finder is not None:
         finder.profile_all = profile_all
         if not profile_all:  # profiling adds every third-party package it meets to roots
             finder.roots.clear()  # in place: 3.15's filter holds this very set
         finder.roots.update(names)
         finder.never_lazy = frozenset().union(*(handle.never_lazy for handle in _active))
-        core = sys.modules.get("lazyhook._lazymodule")  # else the finder sets it on first use
-        finder.watched = names | (core.pending_roots() if core is not None and not _cpython.NATIVE else set())
-        if not _cpython.NATIVE and core is not None:
-            core.would_defer = finder.would_defer
+        finder.watched = names | pending
+        if core is not None and not _cpython.NATIVE:
+            core.would_defer = finder.would_defer if active else None
+        if active or finder.watched:
+            if not any(entry is finder for entry in sys.meta_path):
+                sys.meta_path.insert(0, finder)
+        else:
+            _the_finder = None
+            sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
     if _cpython.NATIVE:
         from . import _native
 
         if any(handle.disabled for handle in _active):
             _native.disable()
-        elif names or profile_all:
+        elif active:
             _native.enable(_the_finder)
         else:
             _native.restore()  # the mode and filter in effect before install()
-
-
-def _remove_finder() -> None:
-    """No name is lazy any more: the finder stays, inert, while modules it deferred are
-    pending (an eager import of their submodules must run the pending parent first)."""
-    global _the_finder
-    finder = _the_finder
-    if finder is None:
-        return
-    finder.roots.clear()
-    core = sys.modules.get("lazyhook._lazymodule")
-    if core is not None:
-        core.would_defer = None
-    finder.never_lazy = frozenset()
-    # 3.15+: the interpreter loads what is pending without lazyhook's help.
-    finder.watched = set() if _cpython.NATIVE or core is None else core.pending_roots()
-    if not finder.watched:
-        _the_finder = None
-        sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
 
 
 _warned: set[str] = set()
