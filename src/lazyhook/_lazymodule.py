@@ -230,9 +230,7 @@ def _revive(failed: Entry) -> Entry:
     module = failed.module
     fresh = Entry(module, failed.spec, failed.loader, failed.import_site, failed.final_class)
     fresh.initial = failed.initial
-    namespace = object.__getattribute__(module, "__dict__")
-    namespace.clear()
-    namespace.update(failed.initial)
+    _back_to_before_body(module, failed.initial)
     with _registry_lock:
         if _failed.get(failed.name) is failed:
             del _failed[failed.name]
@@ -246,6 +244,13 @@ def _revive(failed: Entry) -> Entry:
     if parent is not None:
         object.__getattribute__(parent, "__dict__").setdefault(child, module)
     return fresh
+
+
+def _back_to_before_body(module, initial: dict) -> None:
+    """The module's attributes as the import system set them, before its body ran."""
+    namespace = object.__getattribute__(module, "__dict__")
+    namespace.clear()
+    namespace.update(initial)
 
 
 def _revive_with_ancestors(entry: Entry) -> Entry:
@@ -542,13 +547,11 @@ def _after_fork_in_child() -> None:
             # 3.15: the interpreter's own load of a lazy import, recorded: as after a
             # failed import, the half-built module leaves sys.modules and the next use
             # imports it afresh; the attempt was the parent's, not this process's.
-            if sys.modules.get(entry.name) is entry.module:
+            if _is_live(entry):
                 del sys.modules[entry.name]
             _history.remove(entry)
             continue
-        namespace = object.__getattribute__(entry.module, "__dict__")
-        namespace.clear()
-        namespace.update(entry.initial)
+        _back_to_before_body(entry.module, entry.initial)
         object.__setattr__(entry.module, "__class__", lazy_class_for(entry.final_class) or _LazyModule)
         entry.state = PENDING
         entry.thread = 0
