@@ -15,7 +15,7 @@ from lazyhook import _cpython
 def test_this_interpreter_has_a_row_and_its_opcodes_match():
     assert _cpython.SUPPORTED, f"{sys.version_info[:2]} has no row in lazyhook._cpython.TABLE"
     recorded = dict(zip(_cpython.FIELDS, _cpython.ROW))
-    assert {name: recorded[name] for name in _cpython.FIELDS[:7]} == _cpython.opcodes_of_this_interpreter()
+    assert {name: recorded[name] for name in _cpython.FIELDS[:_cpython.OPCODE_FIELDS]} == _cpython.opcodes_of_this_interpreter()
     assert recorded["native"] is _cpython.NATIVE
     assert _cpython.NATIVE is hasattr(sys, "set_lazy_imports")
 

@@ -150,7 +150,8 @@ def _apply() -> None:
     global _the_finder
     names = set().union(*(handle.names for handle in _active))
     profile_all = any(handle.profile_all for handle in _active)
-    active = bool(names) or profile_all
+    lazy_modules = bool(_active) and not any(handle.disabled for handle in _active)
+    active = bool(names) or profile_all or lazy_modules
     core = sys.modules.get("lazyhook._lazymodule")  # else the finder sets would_defer on first use
     pending = core.pending_roots() if core is not None and not _cpython.NATIVE else set()
     finder = _the_finder
@@ -158,6 +159,7 @@ def _apply() -> None:
         finder = _the_finder = LazyFinder()
     if finder is not None:
         finder.profile_all = profile_all
+        finder.lazy_modules = lazy_modules
         if not profile_all:  # profiling adds every third-party package it meets to roots
             finder.roots.clear()  # in place: 3.15's filter holds this very set
         finder.roots.update(names)

@@ -14,26 +14,30 @@ import _frozen_importlib as _bootstrap
 
 
 # One row per minor version.  Opcodes: IMPORT_NAME, IMPORT_FROM, EXTENDED_ARG,
-# PUSH_EXC_INFO, WITH_EXCEPT_START, LOAD_NAME, LOAD_GLOBAL; then IMPORT_NAME's oparg
+# PUSH_EXC_INFO, WITH_EXCEPT_START, LOAD_NAME, LOAD_GLOBAL, STORE_NAME, STORE_GLOBAL,
+# DELETE_NAME, DELETE_GLOBAL, LOAD_CONST, LOAD_SMALL_INT (3.14+), COMPARE_OP, CONTAINS_OP; then IMPORT_NAME's oparg
 # shift (3.15 packs the lazy/eager flags below the name index: namei << 2 | flags); the
 # function whose ``__spec__`` read is _find_and_load's "still initialising?" check
 # (inline in 3.11-3.14, its own helper ``_is_initializing`` in 3.15); and whether the
 # interpreter has PEP 810 lazy imports (``sys.set_lazy_imports`` and its filter).
 FIELDS = ("import_name", "import_from", "extended_arg", "push_exc_info", "with_except_start",
-          "load_name", "load_global", "import_name_shift", "initializing_reader", "native")
+          "load_name", "load_global", "store_name", "store_global", "delete_name", "delete_global",
+          "load_const", "load_small_int", "compare_op", "contains_op", "import_name_shift", "initializing_reader", "native")
+OPCODE_FIELDS = 15
 TABLE = {
-    (3, 11): (108, 109, 144, 35, 49, 101, 116, 0, "_find_and_load", False),
-    (3, 12): (108, 109, 144, 35, 49, 101, 116, 0, "_find_and_load", False),
-    (3, 13): (75, 74, 71, 33, 44, 92, 91, 0, "_find_and_load", False),
-    (3, 14): (73, 72, 69, 32, 43, 93, 92, 0, "_find_and_load", False),
-    (3, 15): (72, 71, 67, 30, 41, 92, 91, 2, "_is_initializing", True),
+    (3, 11): (108, 109, 144, 35, 49, 101, 116, 90, 97, 91, 98, 100, -1, 107, 118, 0, "_find_and_load", False),
+    (3, 12): (108, 109, 144, 35, 49, 101, 116, 90, 97, 91, 98, 100, -1, 107, 118, 0, "_find_and_load", False),
+    (3, 13): (75, 74, 71, 33, 44, 92, 91, 114, 113, 67, 66, 83, -1, 58, 59, 0, "_find_and_load", False),
+    (3, 14): (73, 72, 69, 32, 43, 93, 92, 116, 115, 65, 64, 82, 94, 56, 57, 0, "_find_and_load", False),
+    (3, 15): (72, 71, 67, 30, 41, 92, 91, 115, 114, 63, 62, 81, 93, 54, 55, 2, "_is_initializing", True),
 }
 
 VERSION = sys.version_info[:2]
 ROW = TABLE.get(VERSION)
 SUPPORTED = ROW is not None
 (IMPORT_NAME, IMPORT_FROM, EXTENDED_ARG, PUSH_EXC_INFO, WITH_EXCEPT_START, LOAD_NAME, LOAD_GLOBAL,
- IMPORT_NAME_SHIFT, INITIALIZING_READER, NATIVE) = ROW or (-1, -1, -1, -1, -1, -1, -1, 0, "_find_and_load", False)
+ STORE_NAME, STORE_GLOBAL, DELETE_NAME, DELETE_GLOBAL, LOAD_CONST, LOAD_SMALL_INT, COMPARE_OP, CONTAINS_OP,
+ IMPORT_NAME_SHIFT, INITIALIZING_READER, NATIVE) = ROW or (-1,) * OPCODE_FIELDS + (0, "_find_and_load", False)
 LOAD_GLOBAL_SHIFT = 1  # LOAD_GLOBAL's low bit says "push NULL" since 3.11
 LAZY_FLAG = 1  # IMPORT_NAME's flag bit for a statement written ``lazy import`` (3.15+)
 
@@ -222,4 +226,152 @@ def opcodes_of_this_interpreter() -> dict:
     """The running interpreter's own numbers for what a row records (for tests)."""
     import opcode
 
-    return {name: opcode.opmap[name.upper()] for name in FIELDS[:7]}
+    return {name: opcode.opmap.get(name.upper(), -1) for name in FIELDS[:OPCODE_FIELDS]}
+
+
+# --- from-imports (3.11-3.14 emulation of PEP 810) ----------------------------------------
+def _decode(raw: bytes, offset: int) -> tuple[int, int, int]:
+    """(opcode, full oparg, offset of the next instruction) at ``offset``, prefixes folded."""
+    op, arg = raw[offset], raw[offset + 1]
+    while op == EXTENDED_ARG:
+        offset += 2
+        op, arg = raw[offset], (arg << 8) | raw[offset + 1]
+    return op, arg, offset + 2
+
+
+def _previous(raw: bytes, offset: int) -> int:
+    """The offset of the opcode before the one at ``offset`` (whose prefixes are skipped);
+    -1 at the start.  The loads and imports read here have no inline caches."""
+    offset -= 2
+    while offset >= 0 and raw[offset] == EXTENDED_ARG:
+        offset -= 2
+    return offset
+
+
+def from_import_store(code, lasti: int) -> str | None:
+    """At the IMPORT_FROM at ``lasti``: the name the next instruction binds, when it is a
+    ``STORE_NAME`` (a module-level ``from x import a as b`` stores ``b``), else None."""
+    raw = code.co_code
+    op, _arg, following = _decode(raw, lasti)
+    if op != IMPORT_FROM or following >= len(raw):
+        return None
+    op, arg, _next = _decode(raw, following)
+    return code.co_names[arg] if op == STORE_NAME else None
+
+
+def from_statement_start(code, lasti: int) -> int | None:
+    """The IMPORT_NAME offset of the ``from ... import`` whose IMPORT_FROM is at ``lasti``:
+    the statement is ``IMPORT_NAME (IMPORT_FROM STORE_NAME)+ POP_TOP`` on 3.11-3.15."""
+    raw = code.co_code
+    offset = lasti - 2
+    while offset >= 0:
+        op = raw[offset]
+        if op == IMPORT_NAME:
+            return offset
+        if op not in (IMPORT_FROM, STORE_NAME, EXTENDED_ARG):
+            return None
+        offset -= 2
+    return None
+
+
+def imports_names_next(code, offset: int) -> bool:
+    """Whether the IMPORT_NAME at ``offset`` is followed by IMPORT_FROM + STORE_NAME (a
+    ``from x import a`` statement or ``import a.b as c``; never ``from x import *``)."""
+    raw = code.co_code
+    following = _decode(raw, offset)[2]
+    return following < len(raw) and from_import_store(code, following) is not None
+
+
+def import_level(code, offset: int) -> int | None:
+    """The ``level`` operand (dots of a relative import) of the IMPORT_NAME at ``offset``:
+    the constant loaded two instructions before it (``LOAD_SMALL_INT`` from 3.14)."""
+    raw = code.co_code
+    fromlist_load = _previous(raw, offset)
+    level_load = _previous(raw, fromlist_load) if fromlist_load >= 0 else -1
+    if level_load < 0:
+        return None
+    op, arg = raw[level_load], oparg_at(code, level_load)
+    if op == LOAD_CONST:
+        value = code.co_consts[arg]
+        return value if type(value) is int else None
+    return arg if op == LOAD_SMALL_INT else None
+
+
+def resolve_import(target: str, namespace: dict, level: int) -> str | None:
+    """The absolute name ``from <level dots><target> import ...`` imports in ``namespace``
+    (``importlib._bootstrap``'s own resolution), or None when it cannot be resolved."""
+    if level == 0:
+        return target
+    try:
+        package = _bootstrap._calc___package__(namespace)
+        return _bootstrap._resolve_name(target, package, level) if package else None
+    except Exception:
+        return None
+
+
+def replace_key(namespace: dict, old_key, new_key, value) -> bool:
+    """Put ``new_key: value`` where ``old_key`` (found by identity) is, keeping the order,
+    in one step no other thread can see halfway; False if ``old_key`` is not there.
+
+    Why a rebuild: a dict holding a key that is not an exact ``str`` switches to the
+    general key layout, and ``LOAD_GLOBAL`` only specialises on the all-``str`` layout
+    (``DK_IS_UNICODE``, 3.11-3.14); ``dict.clear()`` then ``update()`` is the only way back.
+    Why this shape: every step is a C call chained by ``map`` (no bytecode runs between
+    them, so with the GIL no other thread can run, 3.11-3.14), reading the namespace
+    inside the chain; a size change since the iterators were made raises RuntimeError
+    before anything changed, and the rebuild starts again.
+    """
+    from collections import deque
+    from functools import partial
+    from operator import call
+
+    key_id = id(old_key)
+    for _attempt in range(100):
+        if not any(map(key_id.__eq__, map(id, namespace))):
+            return False
+        renamed = map({key_id: new_key}.get, map(id, namespace), namespace)
+        values = map({key_id: value}.get, map(id, namespace), namespace.values())
+        staged: dict = {}
+        try:
+            deque(map(call, (partial(staged.update, zip(renamed, values)), namespace.clear,
+                             partial(namespace.update, staged))), maxlen=0)
+        except RuntimeError:
+            continue  # another thread added or removed a name meanwhile
+        return True
+    raise RuntimeError("lazyhook: a module namespace kept changing size during a rebind")
+
+
+_BOOTSTRAP_MODULES = frozenset({"_frozen_importlib", "_frozen_importlib_external",
+                                "importlib._bootstrap", "importlib._bootstrap_external"})
+
+
+def _importer_namespace_getframe(depth: int):
+    frame = sys._getframe(depth + 1)
+    while frame is not None and frame.f_code.co_filename in BOOTSTRAP_FILES:
+        frame = frame.f_back
+    return frame.f_globals if frame is not None else None
+
+
+def _importer_namespace_modulename(depth: int, _name=getattr(sys, "_getframemodulename", None)):
+    try:
+        depth += 1
+        name = _name(depth)
+        while name in _BOOTSTRAP_MODULES:
+            depth += 1
+            name = _name(depth)
+    except ValueError:
+        return None
+    module = sys.modules.get(name) if name is not None else None
+    if module is None:
+        return None
+    try:
+        return object.__getattribute__(module, "__dict__")
+    except AttributeError:
+        return None
+
+
+# The globals of the code an import system call came from, ``depth`` frames above the
+# caller, importlib's frames skipped: read on 3.12+ without materialising any frame object
+# (``sys._getframemodulename``; the importer is in ``sys.modules`` while its body runs).
+importer_namespace = (_importer_namespace_modulename if hasattr(sys, "_getframemodulename")
+                      else _importer_namespace_getframe)

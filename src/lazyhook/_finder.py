@@ -8,6 +8,7 @@ import sys
 from _thread import get_ident
 
 from . import _cpython
+from ._cpython import importer_namespace
 
 # The lazy-module life cycle and the frame reader, imported at the first configured
 # import rather than at install() (start-up cost: docs/performance.md).
@@ -51,6 +52,9 @@ class LazyFinder:
         self.never_lazy: frozenset[str] = frozenset()
         self.policy = None  # the resolved policy last installed, for status
         self.profile_all = False  # `lazyhook suggest`: every third-party package is lazy
+        # Whether a module's ``__lazy_modules__`` defers what it lists (PEP 810): while
+        # lazyhook is active at all, unless the kill switch is on.
+        self.lazy_modules = False
         # Python 3.15+: where each module the filter let the interpreter defer was imported.
         self.import_sites: dict[str, tuple[str, int, str]] = {}
 
@@ -59,8 +63,15 @@ class LazyFinder:
         if name not in watched:
             dot = name.find(".")
             if dot < 0 or name[:dot] not in watched:
-                if not self.profile_all or not self.adopt_for_profile(name if dot < 0 else name[:dot]):
+                if self.profile_all:
+                    if not self.adopt_for_profile(name if dot < 0 else name[:dot]):
+                        return None
+                elif not self.lazy_modules:
                     return None
+                else:
+                    namespace = importer_namespace(1)
+                    if namespace is None or not namespace.get("__lazy_modules__"):
+                        return None
         if _lazymodule is None:
             _load_core(self)
         return self._find_configured(name, path, target, sys._getframe(1))
@@ -81,12 +92,16 @@ class LazyFinder:
                 return True
         return False
 
-    def would_defer(self, name: str, statement) -> bool:
-        """The one rule: a configured name, not never-lazy, imported by a PEP 810 statement."""
-        roots = self.roots
-        if name.partition(".")[0] not in roots or self.is_never_lazy(name):
+    def would_defer(self, name: str, statement, offset: int | None = None) -> bool:
+        """The one rule: a configured name, or one the importing module lists in
+        ``__lazy_modules__``, not never-lazy, imported by a PEP 810 statement (whose
+        IMPORT_NAME is at ``offset`` when the frame is past it)."""
+        if name.partition(".")[0] not in self.roots:
+            if not self.lazy_modules or not _frames.is_listed_lazy(statement, name, offset):
+                return False
+        if self.is_never_lazy(name):
             return False
-        return _frames.is_deferrable(statement, name)
+        return _frames.is_deferrable(statement, name, offset)
 
     def _find_configured(self, name, path, target, frame):
         if _cpython.NATIVE:
@@ -113,6 +128,7 @@ class LazyFinder:
         if deferrable and _can_defer(spec):
             from ._loader import LazyHookLoader
 
+            self.watched.add(top)  # a tree deferred through __lazy_modules__: its later imports come here
             if "importlib.util" not in sys.modules:
                 self.watched.add("importlib.util")  # register LazyHookLoader when it arrives
             site = _frames.caller_site(statement)

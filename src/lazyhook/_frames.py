@@ -37,7 +37,7 @@ def top_of(name: str) -> str:
     return name.partition(".")[0]
 
 
-def is_deferrable(frame, name: str) -> bool:
+def is_deferrable(frame, name: str, offset: int | None = None) -> bool:
     """PEP 810's rule for the import of ``name`` executed by ``frame``.
 
     Deferred only when the frame is executing an ``import`` statement at module level,
@@ -45,17 +45,52 @@ def is_deferrable(frame, name: str) -> bool:
     statement's ``else:``/``finally:`` defer, as on 3.15), for this very package (a C
     extension's own ``PyImport_Import`` during a statement for another package must stay eager), and
     not from inside the same package: once a package's body runs, its imports are eager.
+    ``offset`` is the statement's IMPORT_NAME when the frame is further on (a from-import's
+    ``IMPORT_FROM``).
     """
-    if frame is None or frame.f_code.co_name != "<module>" or not is_import_statement(frame):
+    if frame is None or frame.f_code.co_name != "<module>":
         return False
-    if not _cpython.outside_try_and_except(frame.f_code, frame.f_lasti):
+    code = frame.f_code
+    if offset is None:
+        offset = frame.f_lasti
+        if not is_import_statement(frame):
+            return False
+    if not _cpython.outside_try_and_except(code, offset):
         return False
     top = top_of(name)
     importer = frame.f_globals.get("__name__")
     if isinstance(importer, str) and top_of(importer) == top:
         return False
-    target = statement_target(frame)
+    target = code.co_names[_cpython.oparg_at(code, offset) >> _cpython.IMPORT_NAME_SHIFT]
     return top_of(target) == top if target else False
+
+
+def is_listed_lazy(frame, name: str, offset: int | None = None) -> bool:
+    """Whether the importing module lists the statement's target in ``__lazy_modules__``
+    (PEP 810: fully qualified names; for ``from X import ...`` the name ``X``), and
+    ``name`` is that target or one of its parents (``import a.b`` imports ``a`` first)."""
+    if frame is None:
+        return False
+    namespace = frame.f_globals
+    listed = namespace.get("__lazy_modules__")
+    if not listed:
+        return False
+    code = frame.f_code
+    if offset is None:
+        offset = frame.f_lasti
+        if not is_import_statement(frame):
+            return False
+    target = code.co_names[_cpython.oparg_at(code, offset) >> _cpython.IMPORT_NAME_SHIFT]
+    level = _cpython.import_level(code, offset)
+    absolute = _cpython.resolve_import(target, namespace, level) if level is not None else None
+    if absolute is None:
+        return False
+    try:
+        if absolute not in listed:
+            return False
+    except TypeError:  # not a container: nothing is listed
+        return False
+    return name == absolute or absolute.startswith(name + ".")
 
 
 def caller_site(frame) -> tuple[str, int, str]:

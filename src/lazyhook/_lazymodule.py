@@ -622,7 +622,8 @@ def _spec_read_is_eager_import(entry: Entry, frame) -> bool:
             return True
     elif not _frames.is_import_statement(frame):
         return False
-    return not _frames.is_deferrable(frame, entry.name)
+    decide = would_defer
+    return decide is None or not decide(entry.name, frame)
 
 
 def _bound_submodule(module, entry: Entry, attr: str, frame):
@@ -695,6 +696,18 @@ class _LazyModule(ModuleType):
                 value = _bound_submodule(self, entry, attr, frame)
                 if value is not None:
                     return value
+                decide = would_defer
+                if decide is not None:
+                    # A deferred ``from module import attr``: nothing loads until the name is used.
+                    from . import _fromimport
+
+                    if frame.f_code is _HANDLE_FROMLIST:
+                        if _fromimport.defers_fromlist(entry.name, frame, decide):
+                            return True  # hasattr(): present; the statement binds a placeholder
+                    elif _frames.is_import_from(frame):
+                        placeholder = _fromimport.bind(entry.name, attr, frame, decide)
+                        if placeholder is not None:
+                            return placeholder
         elif attr == "__spec__":
             # Failed, or its body running in another thread: the import system waits by
             # itself where it must (``__spec__._initializing`` and the module's lock);
