@@ -250,13 +250,14 @@ def _previous(raw: bytes, offset: int) -> int:
 
 def from_import_store(code, lasti: int) -> str | None:
     """At the IMPORT_FROM at ``lasti``: the name the next instruction binds, when it is a
-    ``STORE_NAME`` (a module-level ``from x import a as b`` stores ``b``), else None."""
+    ``STORE_NAME`` (a module-level ``from x import a as b`` stores ``b``; ``STORE_GLOBAL``
+    when a function of the module declares ``global b``), else None."""
     raw = code.co_code
     op, _arg, following = _decode(raw, lasti)
     if op != IMPORT_FROM or following >= len(raw):
         return None
     op, arg, _next = _decode(raw, following)
-    return code.co_names[arg] if op == STORE_NAME else None
+    return code.co_names[arg] if op == STORE_NAME or op == STORE_GLOBAL else None
 
 
 def from_statement_start(code, lasti: int) -> int | None:
@@ -268,7 +269,7 @@ def from_statement_start(code, lasti: int) -> int | None:
         op = raw[offset]
         if op == IMPORT_NAME:
             return offset
-        if op not in (IMPORT_FROM, STORE_NAME, EXTENDED_ARG):
+        if op not in (IMPORT_FROM, STORE_NAME, STORE_GLOBAL, EXTENDED_ARG):
             return None
         offset -= 2
     return None

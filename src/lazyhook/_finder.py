@@ -20,7 +20,7 @@ def _load_core(finder) -> None:
     from . import _frames as frames, _lazymodule as lazymodule
 
     _frames, _lazymodule = frames, lazymodule
-    if finder.roots and not _cpython.NATIVE:
+    if (finder.roots or finder.lazy_modules) and not _cpython.NATIVE:
         lazymodule.would_defer = finder.would_defer
 
 _NOT_DEFERRABLE_ORIGINS = frozenset({"built-in", "frozen"})

@@ -123,14 +123,28 @@ def _import_value(key: LazyName):
         source = f"def _lazy_from_import():\n from {'.' * level}{target} import {attr} as value\n return value\n"
         module_code = compile(source, _SYNTHETIC_FILE, "exec", dont_inherit=True)
         code = _code_cache[shape] = next(c for c in module_code.co_consts if hasattr(c, "co_code"))
+    file, line = state["site"]
+    # Numbered so that a traceback through it shows the statement's own line (linecache
+    # reads the importing module's source through its ``__loader__``).
+    code = code.replace(co_firstlineno=max(line - 1, 1))
+    statement = f"from {'.' * state['level']}{state['target']} import {state['attr']}"
     try:
         return type(_import_value)(code, namespace)()
     except ImportError as error:
-        file, line = state["site"]
-        if not getattr(error, "__notes__", None) or f"{file}:{line}" not in error.__notes__[-1]:
-            error.add_note(f"lazily imported by `from {'.' * state['level']}{state['target']} import "
-                           f"{state['attr']}` at {file}:{line}")
+        note = f"lazily imported by `{statement}` at {file}:{line}"
+        if note not in (getattr(error, "__notes__", None) or ()):
+            error.add_note(note)
         raise
+    except Exception as error:
+        # A body that failed before and is run again by this retry, as eager import runs
+        # it: the same kind of error as the first failure, naming both sites.
+        from ._lazymodule import LazyImportError
+
+        use_file, use_line, _function = _frames.caller_site(sys._getframe(1))
+        raise LazyImportError(
+            f"lazy from-import of {state['attr']!r} from {state['module']!r} failed: "
+            f"{type(error).__name__}: {error}\n  imported at {file}:{line} (`{statement}`)\n"
+            f"  first used at {use_file}:{use_line}", name=state["module"]) from error
 
 
 def defers_fromlist(module_name: str, frame, would_defer) -> bool:

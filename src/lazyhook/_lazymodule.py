@@ -64,6 +64,10 @@ would_defer = None
 # thread id -> (file, line, function, what) of a load a tool asked for (preload): the
 # trigger recorded for loads on that thread instead of the calling frame.
 requested_use: dict[int, tuple[str, int, str, str]] = {}
+# thread id -> (entry, id of the statement's frame, its offset) of a load that failed in
+# an import statement's ``__spec__`` read: the same statement asking again gets the same
+# error without a second run (3.11 drops the error of that read and goes on).
+_failed_here: dict = {}
 # Child modules a parent's body imported while an eager import of that child was
 # already under way: the finder hands them back instead of running them again.
 adopt_next: dict[str, object] = {}
@@ -430,6 +434,12 @@ def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = No
     Raw reads happen only where eager import shows a partially initialised module:
     re-entrance from the body itself, or a cross-thread cycle the module lock detects.
     """
+    statement = _frames.statement_frame(frame)
+    here = (entry, id(statement), getattr(statement, "f_lasti", -1))
+    if _failed_here and entry.state == FAILED and _failed_here.pop(get_ident(), None) == here:
+        # 3.11's import_ensure_initialized drops the error of its ``__spec__`` read and the
+        # same statement reads the module again: one statement, one run of the body.
+        raise entry.failure()
     lock = _cpython.get_module_lock(entry.root)
     try:
         lock.acquire()
@@ -441,6 +451,7 @@ def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = No
             return False
         if entry.state == FAILED:
             entry = _revive_with_ancestors(entry)
+            here = (entry, id(statement), here[2])
         if entry.state == PENDING:
             if entry.first_use is None:
                 file, line, func = site or _frames.caller_site(frame)
@@ -473,6 +484,8 @@ def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = No
             _notify(finished)
     failed = entry if entry.state == FAILED else _failed_child(done, entry, attr)
     if failed is not None:
+        if failed is entry and attr == "__spec__":
+            _failed_here[get_ident()] = here  # read once more by this statement (3.11)
         error = failed.error
         if done and done[-1] is failed and not isinstance(error, Exception):
             raise error  # KeyboardInterrupt and friends propagate as they are
@@ -522,7 +535,7 @@ def _reset() -> None:
     global would_defer
     with _registry_lock:
         for registry in (_entries, _by_name, _trees, _substitutes, _failed, _loading_stack, adopt_next,
-                         requested_use):
+                         requested_use, _failed_here):
             registry.clear()
         del _history[:]
         del listeners[:]

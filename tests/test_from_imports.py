@@ -1,0 +1,337 @@
+"""``from pkg import name`` and ``__lazy_modules__``, as CPython 3.15 does them (PEP 810).
+
+Each case mirrors one of CPython 3.15's own lazy-import tests that can be written without
+the ``lazy`` keyword.  The same file runs on 3.11-3.14 (lazyhook's emulation) and on
+3.15 (the interpreter's lazy imports, driven by lazyhook's filter): where both pass, the
+emulation and the interpreter agree.  Every case runs in a fresh interpreter; ``_trace``
+records which module bodies ran, in order.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from lazyhook._cpython import NATIVE
+
+PKG = {
+    "pk/__init__.py": """
+        import _trace; _trace.hit(__name__)
+        VALUE = 41
+        def double(x): return 2 * x
+        def keep(function): return function
+        class Base: pass
+        """,
+    "pk/sub.py": "import _trace; _trace.hit(__name__)\nSUB = 'sub'\n",
+    "pk/deep/__init__.py": "import _trace; _trace.hit(__name__)\n",
+    "pk/deep/mod.py": "import _trace; _trace.hit(__name__)\nDEEP = 'deep'\n",
+    "bad/__init__.py": "import _trace; _trace.hit(__name__)\nX = 1 / 0\n",
+    "listed/__init__.py": "import _trace; _trace.hit(__name__)\nLISTED = 'listed'\n",
+    "listed/part.py": "import _trace; _trace.hit(__name__)\nPART = 'part'\n",
+    "other/__init__.py": "import _trace; _trace.hit(__name__)\nOTHER = 'other'\n",
+    "mid.py": "import _trace; _trace.hit(__name__)\nfrom pk import VALUE\n",
+}
+
+
+def run(runner, body: str, packages=("pk",)) -> dict:
+    """Run ``body`` at module level after installing lazyhook for ``packages``; the last
+    line of output is the JSON of ``result`` (a dict the body fills in)."""
+    runner.packages(PKG)
+    script = (f"import json, sys, _trace, lazyhook\nlazyhook.install({list(packages)!r})\nresult = {{}}\n"
+              f"{body}\nprint(json.dumps(result))\n")
+    proc = runner.run(script)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_an_unused_from_import_runs_nothing(runner):
+    res = run(runner, """
+from pk import VALUE, double
+from pk.sub import SUB
+result["ran"] = list(_trace.events)
+""")
+    assert res == {"ran": []}
+
+
+def test_first_use_runs_the_body_once_and_binds_the_real_object(runner):
+    res = run(runner, """
+from pk import VALUE
+result["before"] = list(_trace.events)
+y = VALUE
+table = {"k": VALUE}
+result["after"] = list(_trace.events)
+import pk
+result["same"] = [y, table["k"], VALUE is pk.VALUE]
+""")
+    assert res == {"before": [], "after": ["pk"], "same": [41, 41, True]}
+
+
+def test_no_name_load_ever_sees_the_placeholder(runner):
+    res = run(runner, """
+from pk import Base, double, VALUE, keep
+class C(Base): pass
+@keep
+def f(): pass
+def read():
+    return isinstance(C(), Base), double(VALUE)
+result["checks"] = [C.__mro__[1].__name__, read()[0], read()[1], type(double).__name__, f.__name__]
+""")
+    assert res == {"checks": ["Base", True, 82, "function", "f"]}
+
+
+def test_each_name_of_a_multi_name_import_is_rebound_only_when_used(runner):
+    res = run(runner, """
+from pk import VALUE, double as twice
+VALUE
+kinds = {k: type(v).__name__ for k, v in list(globals().items()) if k in ("VALUE", "twice")}
+result["kinds"] = kinds
+result["twice_is_placeholder"] = "lazy_import" in repr(dict(globals().items())["twice"])
+result["ran"] = list(_trace.events)
+result["use"] = twice(3)
+""")
+    assert res["kinds"]["VALUE"] == "int"
+    assert res["kinds"]["twice"] != "function" and res["twice_is_placeholder"]
+    assert res["ran"] == ["pk"] and res["use"] == 6
+
+
+def test_submodules_defer_and_load_parents_first(runner):
+    res = run(runner, """
+from pk import sub
+from pk.deep import mod
+from pk.deep.mod import DEEP
+result["before"] = list(_trace.events)
+result["deep"] = DEEP
+result["after_deep"] = list(_trace.events)
+result["sub"] = sub.SUB
+result["mod"] = mod.DEEP
+""")
+    assert res["before"] == []
+    assert res["after_deep"][:3] == ["pk", "pk.deep", "pk.deep.mod"]
+    assert res["deep"] == res["mod"] == "deep" and res["sub"] == "sub"
+
+
+def test_a_missing_name_fails_at_its_first_use_and_every_later_one(runner):
+    res = run(runner, """
+from pk import NOPE
+result["ran"] = list(_trace.events)
+errors = []
+for attempt in range(2):
+    try:
+        NOPE
+    except ImportError as exc:
+        errors.append([type(exc).__name__, "NOPE" in str(exc)])
+result["errors"] = errors
+""")
+    assert res["ran"] == []
+    assert res["errors"] == [["ImportError", True], ["ImportError", True]]
+
+
+def test_a_failing_body_raises_at_the_use_with_the_original_error_chained(runner):
+    res = run(runner, """
+from bad import X
+result["ran"] = list(_trace.events)
+chains = []
+for attempt in range(2):
+    try:
+        X
+    except Exception as exc:
+        chain, seen = [], exc
+        while seen is not None:
+            chain.append(type(seen).__name__)
+            seen = seen.__cause__ or seen.__context__
+        chains.append(chain)
+result["chains"] = chains
+result["retried"] = _trace.events.count("bad")
+""", packages=("bad",))
+    assert res["ran"] == []
+    for chain in res["chains"]:
+        assert "ZeroDivisionError" in chain and any("ImportError" in name for name in chain), chain
+    assert res["retried"] == 2  # every later use imports it again
+
+
+def test_a_module_already_loaded_binds_the_real_object_at_once(runner):
+    res = run(runner, """
+import importlib
+importlib.import_module("pk")  # never lazy
+from pk import VALUE
+result["bound"] = [type(v).__name__ for k, v in list(globals().items()) if k == "VALUE"]
+""")
+    assert res == {"bound": ["int"]}
+
+
+def test_globals_vars_dir_and_the_module_dict_never_load(runner):
+    res = run(runner, """
+from pk import VALUE
+import types
+names = dir()
+listed = "VALUE" in names and "VALUE" in globals() and "VALUE" in vars()
+this = sys.modules[__name__]
+in_dict = "VALUE" in this.__dict__
+keys = [k for k in this.__dict__ if k == "VALUE"]
+result["seen"] = [listed, in_dict, len(keys)]
+result["ran"] = list(_trace.events)
+""")
+    assert res == {"seen": [True, True, 1], "ran": []}
+
+
+def test_a_name_reexported_through_another_module_loads_where_it_is_used(runner):
+    res = run(runner, """
+import mid  # not lazy itself: its body runs, its own from-import of pk stays deferred
+result["after_mid"] = list(_trace.events)
+from mid import VALUE
+result["value"] = VALUE
+result["after"] = list(_trace.events)
+""")
+    assert res == {"after_mid": ["mid"], "value": 41, "after": ["mid", "pk"]}
+
+
+def test_rebinding_or_deleting_the_name_loads_nothing(runner):
+    res = run(runner, """
+from pk import VALUE, double
+VALUE = 5
+del double
+def rebind():
+    global VALUE
+    VALUE = 6
+rebind()
+result["value"] = VALUE
+result["has_double"] = "double" in globals()
+result["ran"] = list(_trace.events)
+""")
+    assert res == {"value": 6, "has_double": False, "ran": []}
+
+
+def test_imports_in_try_blocks_functions_and_class_bodies_stay_eager(runner):
+    res = run(runner, """
+try:
+    from pk import VALUE
+except ImportError:
+    pass
+result["after_try"] = list(_trace.events)
+""")
+    assert res == {"after_try": ["pk"]}
+    res = run(runner, """
+def load():
+    from pk.sub import SUB
+    return SUB
+class Holder:
+    from pk.deep import mod
+result["ran"] = list(_trace.events)
+""")
+    assert res["ran"] == ["pk", "pk.deep", "pk.deep.mod"]
+
+
+def test_a_star_import_stays_eager(runner):
+    res = run(runner, """
+from pk.sub import *
+result["ran"] = list(_trace.events)
+result["sub"] = SUB
+""")
+    assert res == {"ran": ["pk", "pk.sub"], "sub": "sub"}
+
+
+def test_threads_racing_for_a_name_run_the_body_once_and_all_get_the_real_object(runner):
+    runner.packages({"slowpk/__init__.py": "import _trace, time; _trace.hit(__name__); time.sleep(0.2)\n"
+                                           "class Thing: pass\n"})
+    for _ in range(3):
+        res = run(runner, """
+import threading
+from slowpk import Thing
+barrier = threading.Barrier(8)
+seen = []
+def worker():
+    barrier.wait()
+    seen.append(Thing)
+threads = [threading.Thread(target=worker) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+import slowpk
+result["all_real"] = all(s is slowpk.Thing for s in seen) and len(seen) == 8
+result["ran"] = list(_trace.events)
+result["plain_keys"] = all(type(k) is str for k in globals())
+""", packages=("slowpk",))
+        assert res == {"all_real": True, "ran": ["slowpk"], "plain_keys": True}
+
+
+def test_lazy_modules_defers_what_it_lists_even_outside_the_policy(runner):
+    res = run(runner, """
+__lazy_modules__ = ["listed", "listed.part"]
+import listed
+from listed.part import PART
+import other
+result["before"] = list(_trace.events)
+result["values"] = [listed.LISTED, PART]
+result["after"] = list(_trace.events)
+""", packages=())
+    assert res == {"before": ["other"], "values": ["listed", "part"], "after": ["other", "listed", "listed.part"]}
+
+
+def test_lazy_modules_names_the_target_module_exactly(runner):
+    res = run(runner, """
+__lazy_modules__ = ["listed"]
+from listed.part import PART  # target "listed.part" is not listed: eager
+result["ran"] = list(_trace.events)
+""", packages=())
+    assert res == {"ran": ["listed", "listed.part"]}
+
+
+def test_never_lazy_and_the_kill_switch_win_over_lazy_modules(runner):
+    runner.packages(PKG)
+    proc = runner.run("""
+import json, _trace, lazyhook
+lazyhook.install([], never_lazy=["listed"])
+__lazy_modules__ = ["listed", "other"]
+from listed import LISTED
+from other import OTHER
+print(json.dumps(list(_trace.events)))
+""")
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == ["listed"]
+    proc = runner.run("""
+import json, _trace, lazyhook
+lazyhook.install(["pk"])
+__lazy_modules__ = ["listed"]
+from listed import LISTED
+from pk import VALUE
+print(json.dumps(list(_trace.events)))
+""", env={"LAZYHOOK_DISABLE": "1"})
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == ["listed", "pk"]
+
+
+def test_without_lazyhook_lazy_modules_does_nothing_before_315(runner):
+    runner.packages(PKG)
+    proc = runner.run("""
+import json, _trace
+__lazy_modules__ = ["listed"]
+from listed import LISTED
+print(json.dumps(list(_trace.events)))
+""")
+    ran = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert ran == ([] if NATIVE else ["listed"])
+
+
+def test_the_load_is_recorded_with_the_line_that_used_the_name(runner):
+    res = run(runner, """
+from pk import VALUE
+
+def use():
+    return VALUE
+use()
+result["events"] = [(e["module"], e["trigger"]["line"], e["trigger"]["function"], e["imported_at"]["line"])
+                    for e in lazyhook.events()]
+""")
+    assert res["events"] == [["pk", 8, "use", 5]]
+
+
+@pytest.mark.skipif(NATIVE, reason="the interpreter keeps its own dict layout on 3.15")
+def test_after_first_use_the_namespace_holds_only_plain_str_keys(runner):
+    res = run(runner, """
+from pk import VALUE, double
+first = [type(k).__name__ for k in globals() if k in ("VALUE", "double")]
+VALUE
+double
+second = [type(k).__name__ for k in globals() if k in ("VALUE", "double")]
+result["keys"] = [first, second, list(globals()).index("VALUE") < list(globals()).index("double")]
+""")
+    assert res["keys"][0] == ["LazyName", "LazyName"]
+    assert res["keys"][1] == ["str", "str"] and res["keys"][2]  # same order as an eager import
