@@ -111,3 +111,37 @@ def test_sklearn_ensemble_from_import_loads_what_it_needs_and_matches():
         """,
         ["sklearn"],
     )
+
+
+# The from-imports real programs write (PEP 810 defers them on 3.15; lazyhook on 3.11-3.14):
+# (statement, packages made lazy, modules eager import runs that must stay unrun, work).
+FROM_IMPORTS = {
+    "sklearn": ("from sklearn.ensemble import RandomForestClassifier", ["sklearn"], "sklearn.ensemble._forest", """
+        from sklearn.datasets import load_iris
+        X, y = load_iris(return_X_y=True)
+        result = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y).predict(X[:10]).tolist()
+        """),
+    "transformers": ("from transformers import AutoConfig", ["transformers"], "transformers.configuration_utils", """
+        result = sorted(AutoConfig.for_model("bert", hidden_size=32).to_dict().items())[:5]
+        result = [[k, str(v)] for k, v in result]
+        """),
+    "torch": ("from torch import nn", ["torch"], "torch._C", """
+        import torch
+        torch.manual_seed(0)
+        result = [round(v, 6) for v in nn.Linear(3, 2)(torch.tensor([[1.0, -2.0, 3.0]])).flatten().tolist()]
+        """),
+    "scipy": ("from scipy.stats import norm", ["scipy"], "scipy.stats._distn_infrastructure", """
+        result = [round(float(norm.cdf(1.0)), 12), round(float(norm.ppf(0.975)), 12)]
+        """),
+}
+
+
+@pytest.mark.parametrize("case", list(FROM_IMPORTS))
+def test_a_from_import_stays_deferred_then_computes_the_same(case):
+    statement, packages, heavy_module, work = FROM_IMPORTS[case]
+    top = statement.split()[1].partition(".")[0]
+    lazy, eager = compare(statement, work, packages)
+    assert heavy_module in eager["executed"]
+    # Nothing of the package ran at the statement: neither the module eager import needs
+    # for the name nor the package itself.
+    assert not any(n == top or n.startswith(top + ".") for n in lazy["executed"]), lazy["executed"]
