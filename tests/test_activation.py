@@ -359,7 +359,7 @@ def test_cli_conventions(venv, project):
 
 def test_suggest_makes_lazy_the_expensive_packages_the_run_did_not_use(venv, project):
     write_tree(project, {
-        "costly_unused/__init__.py": "import time\ntime.sleep(0.2)\n",
+        "costly_unused/__init__.py": "import sys, time\nprint('costly_unused ran', file=sys.stderr)\ntime.sleep(0.2)\n",
         "costly_used/__init__.py": "import time\ntime.sleep(0.1)\ndef run():\n    return 'ran'\n",
         "cheap_unused/__init__.py": "X = 1\n",
         "unsafe_unused/__init__.py": "import json\njson.loads = lambda *a, **k: None\nimport time\ntime.sleep(0.05)\n",
@@ -385,6 +385,19 @@ def test_suggest_makes_lazy_the_expensive_packages_the_run_did_not_use(venv, pro
     (project / "lazyhook.toml").write_text(text)
     status = json.loads(venv.run(["-m", "lazyhook", "status", "--json"], project).stdout)
     assert list(status["lazy"]) == ["costly_unused"]
+    (project / "lazyhook.toml").unlink()
+    # --pep810: the same effect as __lazy_modules__ declarations in the program's own modules.
+    proc = venv.run(["-m", "lazyhook", "suggest", "--pep810", "--", venv.python, "app.py"], project,
+                    PYTHONPATH=str(project))
+    assert "# app.py\n__lazy_modules__ = [\"costly_unused\"]" in proc.stdout, proc.stdout
+    assert "costly_unused/" not in proc.stdout  # an imported package beside the program is not its own
+    declared = "__lazy_modules__ = [\"costly_unused\"]\n" + (project / "app.py").read_text()
+    (project / "declared.py").write_text(declared)
+    active = venv.run(["declared.py"], project, PYTHONPATH=str(project), LAZY_IMPORTS="not_imported_anywhere")
+    assert active.stdout.strip() == "ran" and "costly_unused ran" not in active.stderr
+    plain = venv.run(["declared.py"], project, PYTHONPATH=str(project))
+    # Without lazyhook: 3.15 defers what __lazy_modules__ lists by itself; earlier Pythons ignore it.
+    assert ("costly_unused ran" in plain.stderr) is (sys.version_info < (3, 15))
 
 
 def test_suggest_explains_when_lazyhook_is_missing_from_the_programs_interpreter(venv, project, tmp_path):

@@ -343,7 +343,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         result = _suggest.suggest(command, min_ms=args.min_ms, run_check=not args.no_check)
     except (OSError, RuntimeError) as exc:
         raise CliError(str(exc)) from None
-    text = json.dumps(result, indent=2) if args.json else _suggest.as_toml(result)
+    if args.json:
+        text = json.dumps(result, indent=2)
+    else:
+        text = _suggest.as_pep810(result) if args.pep810 else _suggest.as_toml(result)
     if args.output:
         _write_atomically(args.output, text if text.endswith("\n") else text + "\n")
         print(f"wrote {args.output}", file=sys.stderr)
@@ -411,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     sug.add_argument("--min-ms", type=float, default=2.0, help="ignore packages cheaper than this (default 2 ms)")
     sug.add_argument("--no-check", action="store_true", help="do not run `lazyhook check` on the candidates")
     sug.add_argument("--json", action="store_true", help="print the analysis as JSON instead of a policy")
+    sug.add_argument("--pep810", action="store_true",
+                     help="print __lazy_modules__ declarations for the program's own modules instead of a policy "
+                          "(the same effect on Python 3.15 without lazyhook)")
     sug.add_argument("-o", "--output", metavar="FILE", help="write the policy to FILE")
     sug.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND...")
     sug.set_defaults(func=cmd_suggest)

@@ -94,8 +94,10 @@ def suggest(command: list[str], *, min_ms: float = 2.0, run_check: bool = True, 
                 unsafe[name] = "; ".join(_check.UNSAFE_KINDS[k] for k in result.get("unsafe", {})) or result["verdict"]
                 continue
         chosen.append(name)
+    root = program_root(command, cwd)
     return {
         "command": command, "exit_code": code, "lazy": chosen,
+        "lazy_modules": lazy_modules_declarations(chosen, root, skip=imported),
         "costs_ms": {n: round(costs.get(n, 0.0), 1) for n in sorted(imported, key=lambda n: -costs.get(n, 0.0))},
         "used": sorted(used), "unsafe": unsafe, "below_threshold": cheap,
         # A used package first imported inside a chosen one is still paid for, later.
@@ -125,3 +127,99 @@ def as_toml(result: dict) -> str:
 
 def stdlib_names() -> frozenset[str]:
     return frozenset(getattr(sys, "stdlib_module_names", ()))
+
+
+# --- suggest --pep810: the same effect as __lazy_modules__ declarations -------------------
+_SKIPPED_DIRS = frozenset({"site-packages", "dist-packages", "node_modules", "__pycache__", "build", "dist"})
+_MAX_FILES = 5000
+
+
+def program_root(command: list[str], cwd: str | None = None) -> str:
+    """The directory holding the program's own modules: the script's, else the working one."""
+    base = cwd or os.getcwd()
+    for arg in command[1:]:
+        if arg == "-m":
+            break
+        if arg.endswith(".py"):
+            return os.path.dirname(os.path.abspath(os.path.join(base, arg)))
+    return os.path.abspath(base)
+
+
+def module_level_targets(source: str) -> list[str]:
+    """The modules a file's PEP 810-deferrable import statements name: module level (also
+    inside ``if``/``with``/``for``/``while``/``match`` and a ``try``'s ``else``/``finally``),
+    never in a ``try`` body or handler, a function or a class; ``from x import *`` excluded.
+    For ``from X import ...`` the name is ``X`` (what ``__lazy_modules__`` lists)."""
+    import ast
+
+    targets: list[str] = []
+
+    def visit(body) -> None:
+        for node in body:
+            if isinstance(node, ast.Import):
+                targets.extend(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level == 0 and node.module and node.module != "__future__" and \
+                        not any(alias.name == "*" for alias in node.names):
+                    targets.append(node.module)
+            elif isinstance(node, (ast.If, ast.For, ast.While, ast.With, ast.AsyncFor, ast.AsyncWith)):
+                visit(node.body)
+                visit(getattr(node, "orelse", []))
+            elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+                visit(node.orelse)
+                visit(node.finalbody)
+            elif type(node).__name__ == "Match":
+                for case in node.cases:
+                    visit(case.body)
+
+    try:
+        visit(ast.parse(source).body)
+    except (SyntaxError, ValueError):
+        return []
+    return targets
+
+
+def lazy_modules_declarations(lazy: list[str], root: str, skip: set[str] = frozenset()) -> dict[str, list[str]]:
+    """For each of the program's own files under ``root`` that imports a package in
+    ``lazy`` at module level: the sorted names for its ``__lazy_modules__``.  Virtual
+    environments, installed packages, hidden directories and the directories of the
+    packages in ``skip`` (imported packages that live beside the program) are not the
+    program's own."""
+    wanted = set(lazy)
+    found: dict[str, list[str]] = {}
+    seen = 0
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in _SKIPPED_DIRS
+                            and d not in skip and not os.path.exists(os.path.join(directory, d, "pyvenv.cfg")))
+        for name in sorted(files):
+            if not name.endswith(".py"):
+                continue
+            seen += 1
+            if seen > _MAX_FILES:
+                return found
+            path = os.path.join(directory, name)
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    source = fh.read()
+            except (OSError, UnicodeDecodeError):
+                continue
+            names = sorted({t for t in module_level_targets(source) if t.partition(".")[0] in wanted})
+            if names:
+                found[os.path.relpath(path, root)] = names
+    return found
+
+
+def as_pep810(result: dict) -> str:
+    """The suggestion as ``__lazy_modules__`` declarations, one per module of the program."""
+    lines = ["# PEP 810 declarations with the effect of the suggested policy: Python 3.15 defers these",
+             "# imports without lazyhook (3.11-3.14 with lazyhook active). Put each line at the top of",
+             "# the module named above it, before its imports."]
+    declarations = result.get("lazy_modules", {})
+    if not result["lazy"]:
+        lines.append("# Nothing to declare: no package was suggested.")
+    elif not declarations:
+        lines.append("# None of the program's own modules imports " + ", ".join(result["lazy"]) +
+                     " at module level: nothing to declare there.")
+    for path, names in declarations.items():
+        lines += ["", f"# {path}", "__lazy_modules__ = [" + ", ".join(f'"{n}"' for n in names) + "]"]
+    return "\n".join(lines) + "\n"
