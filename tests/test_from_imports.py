@@ -335,3 +335,50 @@ result["keys"] = [first, second, list(globals()).index("VALUE") < list(globals()
 """)
     assert res["keys"][0] == ["LazyName", "LazyName"]
     assert res["keys"][1] == ["str", "str"] and res["keys"][2]  # same order as an eager import
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_children_use_a_deferred_name_the_parent_never_used(runner, method):
+    if method != "spawn" and sys.platform == "win32":
+        pytest.skip("no fork here")
+    runner.packages(PKG)
+    runner.packages({"work.py": "from pk import double\n\ndef task(x):\n    return double(x)\n"})
+    proc = runner.run(f"""
+import json, multiprocessing, _trace, lazyhook
+lazyhook.install(["pk"])
+import work
+if __name__ == "__main__":
+    with multiprocessing.get_context({method!r}).Pool(2) as pool:
+        results = pool.map(work.task, [1, 2, 3])
+    print(json.dumps({{"results": results, "parent_ran": list(_trace.events)}}))
+""")
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"results": [2, 4, 6], "parent_ran": []}
+
+
+def test_many_names_raced_by_many_threads_each_body_once_every_reader_real(runner):
+    count = 40
+    runner.packages({f"race{i}/__init__.py": "import _trace; _trace.hit(__name__)\nclass Thing: pass\n"
+                     for i in range(count)})
+    imports = "\n".join(f"from race{i} import Thing as T{i}" for i in range(count))
+    res = run(runner, f"""
+import random, threading
+{imports}
+NAMES = [f"T{{i}}" for i in range({count})]
+barrier = threading.Barrier(8)
+bad = []
+def worker(seed):
+    order = NAMES[:]
+    random.Random(seed).shuffle(order)
+    barrier.wait()
+    for name in order:
+        value = eval(name)  # a LOAD_NAME in this module's namespace
+        if not isinstance(value, type) or value.__module__ != "race" + name[1:]:
+            bad.append((name, repr(value)))
+threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+result["bad"] = bad
+result["runs"] = sorted(set(_trace.events)) == sorted(f"race{{i}}" for i in range({count})) and len(_trace.events) == {count}
+result["plain_keys"] = all(type(k) is str for k in globals())
+""", packages=tuple(f"race{i}" for i in range(count)))
+    assert res == {"bad": [], "runs": True, "plain_keys": True}
