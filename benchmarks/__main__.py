@@ -167,17 +167,10 @@ work = tempfile.mkdtemp()
 for kind in ("lazy", "eager"):
     os.makedirs(os.path.join(work, f"bench_{kind}_pk"))
     with open(os.path.join(work, f"bench_{kind}_pk", "__init__.py"), "w") as fh:
-        fh.write("def target():
-    return 1
-")
+        fh.write("def target():\n    return 1\n")
     with open(os.path.join(work, f"user_{kind}.py"), "w") as fh:
-        fh.write(f"from bench_{kind}_pk import target
-OTHER = 1
-"
-                 "def loop(n):
-    for _ in range(n):
-        target
-")
+        fh.write(f"from bench_{kind}_pk import target\nOTHER = 1\n"
+                 "def loop(n):\n    for _ in range(n):\n        target\n")
 sys.path.insert(0, work)
 import lazyhook
 lazyhook.install(["bench_lazy_pk"])
