@@ -785,8 +785,8 @@ def write_docs(results: dict, args: argparse.Namespace) -> None:
                   "scientific-python `lazy_loader.load`; Mercurial-derived `demandimport`. The import-only "
                   "statement is run, then (in separate processes) the same import followed by real use.", "",
                   alternatives_markdown(results["alternatives"], results["micro"], args.rounds), "",
-                  "`from torch import nn` needs the name `nn` from torch, so lazyhook loads torch at that "
-                  "statement (the contract's point 6); after `import torch.nn` it would not. Bars: finder cost "
+                  "The from-imports section (`--suite fromimports`) measures `from` statements as lazyhook "
+                  "defers them now (PEP 810's behaviour). Bars: finder cost "
                   "on unhandled imports within 1%; attribute access after load identical (1.00); lazy "
                   "import-then-use within 1% of eager. Read the import-then-use ratios against the run-to-run "
                   "noise of whole processes on this 2-CPU machine, about ±2% (the plain recipe and lazy_loader, "
