@@ -119,10 +119,11 @@ def oparg_at(code, lasti: int) -> int:
     return arg
 
 
-def import_name_target(frame) -> str:
-    """The module name written in the executing IMPORT_NAME (``a.b`` for ``import a.b``)."""
+def import_name_target(frame, offset: int | None = None) -> str:
+    """The module name written in the IMPORT_NAME at ``offset`` (the executing one by
+    default): ``a.b`` for ``import a.b``, ``x`` for ``from ..x import y``."""
     code = frame.f_code
-    return code.co_names[oparg_at(code, frame.f_lasti) >> IMPORT_NAME_SHIFT]
+    return code.co_names[oparg_at(code, frame.f_lasti if offset is None else offset) >> IMPORT_NAME_SHIFT]
 
 
 def is_explicit_lazy(frame) -> bool:
@@ -296,6 +297,17 @@ def import_level(code, offset: int) -> int | None:
         value = code.co_consts[arg]
         return value if type(value) is int else None
     return arg if op == LOAD_SMALL_INT else None
+
+
+def statement_module(frame, offset: int) -> tuple[int, str, str | None] | None:
+    """``(level, target, absolute name)`` of the import statement whose IMPORT_NAME is at
+    ``offset`` in ``frame`` (the absolute name None when it cannot be resolved); None when
+    the level cannot be read."""
+    level = import_level(frame.f_code, offset)
+    if level is None:
+        return None
+    target = import_name_target(frame, offset)
+    return level, target, resolve_import(target, frame.f_globals, level)
 
 
 def resolve_import(target: str, namespace: dict, level: int) -> str | None:

@@ -28,9 +28,13 @@ def is_import_from(frame) -> bool:
     return frame is not None and _cpython.opcode_at(frame) == _cpython.IMPORT_FROM
 
 
-def statement_target(frame) -> str:
-    """The module name written in the executing IMPORT_NAME (``a.b`` for ``import a.b``)."""
-    return _cpython.import_name_target(frame)
+def statement_offset(frame, offset: int | None = None) -> int | None:
+    """The IMPORT_NAME offset of the statement ``frame`` executes: ``offset`` when given
+    (a from-import's ``IMPORT_FROM`` is further on), else the current instruction if it is
+    an IMPORT_NAME; None when it is not an import statement."""
+    if offset is not None:
+        return offset
+    return frame.f_lasti if is_import_statement(frame) else None
 
 
 def top_of(name: str) -> str:
@@ -50,18 +54,14 @@ def is_deferrable(frame, name: str, offset: int | None = None) -> bool:
     """
     if frame is None or frame.f_code.co_name != "<module>":
         return False
-    code = frame.f_code
-    if offset is None:
-        offset = frame.f_lasti
-        if not is_import_statement(frame):
-            return False
-    if not _cpython.outside_try_and_except(code, offset):
+    offset = statement_offset(frame, offset)
+    if offset is None or not _cpython.outside_try_and_except(frame.f_code, offset):
         return False
     top = top_of(name)
     importer = frame.f_globals.get("__name__")
     if isinstance(importer, str) and top_of(importer) == top:
         return False
-    target = code.co_names[_cpython.oparg_at(code, offset) >> _cpython.IMPORT_NAME_SHIFT]
+    target = _cpython.import_name_target(frame, offset)
     return top_of(target) == top if target else False
 
 
@@ -71,18 +71,12 @@ def is_listed_lazy(frame, name: str, offset: int | None = None) -> bool:
     ``name`` is that target or one of its parents (``import a.b`` imports ``a`` first)."""
     if frame is None:
         return False
-    namespace = frame.f_globals
-    listed = namespace.get("__lazy_modules__")
+    listed = frame.f_globals.get("__lazy_modules__")
     if not listed:
         return False
-    code = frame.f_code
-    if offset is None:
-        offset = frame.f_lasti
-        if not is_import_statement(frame):
-            return False
-    target = code.co_names[_cpython.oparg_at(code, offset) >> _cpython.IMPORT_NAME_SHIFT]
-    level = _cpython.import_level(code, offset)
-    absolute = _cpython.resolve_import(target, namespace, level) if level is not None else None
+    offset = statement_offset(frame, offset)
+    statement = _cpython.statement_module(frame, offset) if offset is not None else None
+    absolute = statement[2] if statement is not None else None
     if absolute is None:
         return False
     try:

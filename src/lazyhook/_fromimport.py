@@ -155,19 +155,16 @@ def defers_fromlist(module_name: str, frame, would_defer) -> bool:
         return False
     offset = statement.f_lasti
     return (_cpython.imports_names_next(statement.f_code, offset)
-            and _imports_module(statement, offset, module_name)
+            and _imported_module(statement, offset, module_name) is not None
             and would_defer(module_name, statement, offset))
 
 
-def _imports_module(frame, offset: int, module_name: str) -> bool:
-    """Whether the statement at ``offset`` is ``from <module_name> import ...`` (and not
-    ``import a.b as c``, which reads ``b`` from ``a`` the same way)."""
-    code = frame.f_code
-    level = _cpython.import_level(code, offset)
-    if level is None:
-        return False
-    target = code.co_names[_cpython.oparg_at(code, offset) >> _cpython.IMPORT_NAME_SHIFT]
-    return _cpython.resolve_import(target, frame.f_globals, level) == module_name
+def _imported_module(frame, offset: int, module_name: str) -> tuple[int, str, str] | None:
+    """``(level, target, module_name)`` when the statement at ``offset`` is ``from
+    <module_name> import ...``; None otherwise (``import a.b as c`` reads ``b`` from ``a``
+    the same way, but its target is ``a.b``)."""
+    statement = _cpython.statement_module(frame, offset)
+    return statement if statement is not None and statement[2] == module_name else None
 
 
 def bind(module_name: str, attr: str, frame, would_defer) -> LazyImport | None:
@@ -181,12 +178,10 @@ def bind(module_name: str, attr: str, frame, would_defer) -> LazyImport | None:
     if start is None:
         return None
     namespace = frame.f_globals
-    if frame.f_locals is not namespace or not _imports_module(frame, start, module_name):
+    statement = _imported_module(frame, start, module_name) if frame.f_locals is namespace else None
+    if statement is None or not would_defer(module_name, frame, start):
         return None
-    if not would_defer(module_name, frame, start):
-        return None
-    level = _cpython.import_level(code, start)
-    target = code.co_names[_cpython.oparg_at(code, start) >> _cpython.IMPORT_NAME_SHIFT]
+    level, target, _name = statement
     key = LazyName(store)
     placeholder = LazyImport(key)
     key.__dict__.update(namespace=namespace, placeholder=placeholder, module=module_name, attr=attr,
