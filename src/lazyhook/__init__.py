@@ -2,6 +2,10 @@
 
 Importing this package costs next to nothing: policy files, reports and the CLI are
 imported only when used.
+
+PYTEST_DONT_REWRITE: pytest marks every module of a distribution with a ``pytest11``
+entry point for assertion rewriting and warns when the package was imported first (as
+``LAZY_IMPORTS`` does at interpreter start-up); lazyhook holds no test assertions.
 """
 
 import sys

@@ -1,0 +1,177 @@
+"""The pytest plugin (entry point ``pytest11: lazyhook``): lazy imports for a test run.
+
+Inert unless configured: with neither ``--lazy-imports`` nor the ``lazy_imports`` ini
+option, pytest loading this module registers two options and installs nothing.
+
+Activation happens in ``pytest_load_initial_conftests`` (first), so the module-level
+imports of conftests and test modules are deferred: collection stops paying for
+packages a test may never use.  The report attributes each lazy load to the test, the
+phase and the collector that paid it; under pytest-xdist each worker sends its loads
+to the controller in ``workeroutput``, which merges them into one summary.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+_REPORT_KEY = "lazyhook"
+_OFF = "off"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lazyhook", "lazy imports (lazyhook)")
+    group.addoption(
+        "--lazy-imports", dest="lazy_imports", metavar="NAMES", default=None,
+        help="defer module-level imports of these packages (comma-separated names or @presets, "
+             "added to the lazyhook policy in effect); 'policy' for the policy alone; 'off' for none")
+    group.addoption(
+        "--lazy-report", dest="lazy_report", action="store_true", default=None,
+        help="show in the terminal summary which test paid for which lazy load")
+    parser.addini("lazy_imports", "packages whose module-level imports are deferred (as --lazy-imports)",
+                  default="")
+    parser.addini("lazy_report", "show the lazy-import report in the terminal summary (as --lazy-report)",
+                  type="bool", default=False)
+
+
+def _setting(config: pytest.Config) -> tuple[str, str]:
+    """The configured value and where it came from (the command line wins)."""
+    value = getattr(config.known_args_namespace, "lazy_imports", None)
+    if value is not None:
+        return value.strip(), "--lazy-imports"
+    return str(config.getini("lazy_imports") or "").strip(), "lazy_imports (pytest ini)"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    value, where = _setting(early_config)
+    if getattr(early_config.known_args_namespace, "lazy_report", None) or early_config.getini("lazy_report"):
+        early_config.pluginmanager.register(_Recorder(early_config), "lazyhook-report")
+    if not value:
+        return  # not configured: inert
+    import lazyhook
+
+    if value.lower() == _OFF:
+        lazyhook.uninstall()  # also an activation by LAZY_IMPORTS or an environment's .pth
+        return
+    from lazyhook import _policy
+
+    names: list[str] = []
+    if value.lower() != "policy":
+        try:
+            plain, presets = _policy.parse_names(value, where)
+        except _policy.PolicyError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        names = plain + ["@" + preset for preset in presets]
+    try:
+        handle = lazyhook.install(names)
+    except _policy.PolicyError as exc:
+        raise pytest.UsageError(f"lazyhook: {exc}") from None
+    early_config.add_cleanup(handle.uninstall)  # an in-process pytest.main() leaks no finder
+
+
+class _Recorder:
+    """Attributes each lazy load to the collector or test phase under way when it ran.
+
+    A load's duration includes the lazy loads it ran inside it (its ``parent``): only
+    outermost loads are summed per test, so nothing is counted twice.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        import lazyhook
+
+        self.config = config
+        self.where = ("<start-up>", "")  # (node id, phase) paying for loads right now
+        self.loads: list[dict] = []
+        self.from_workers: list[dict] = []
+        config.add_cleanup(lazyhook.on_load(self._on_load))
+
+    def _on_load(self, event: dict) -> None:
+        node, phase = self.where
+        self.loads.append({"node": node, "phase": phase, "module": event["module"],
+                           "duration_s": event["duration_s"], "outermost": event["parent"] is None,
+                           "failed": event["status"] == "failed"})
+
+    def _paying(self, node: str, phase: str):
+        previous, self.where = self.where, (node, phase)
+        try:
+            yield
+        finally:
+            self.where = previous
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector):
+        yield from self._paying(collector.nodeid or "<session>", "collection")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item):
+        yield from self._paying(item.nodeid, "setup")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        yield from self._paying(item.nodeid, "call")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item):
+        yield from self._paying(item.nodeid, "teardown")
+
+    def _own_part(self) -> dict:
+        loaded = {load["module"].partition(".")[0] for load in self.loads if not load["failed"]}
+        never = sorted(set(_configured()) - loaded)
+        worker = getattr(self.config, "workerinput", {}).get("workerid", "")  # pytest-xdist
+        return {"loads": list(self.loads), "never_loaded": never, "worker": worker}
+
+    def pytest_sessionfinish(self) -> None:
+        if hasattr(self.config, "workeroutput"):  # an xdist worker: the controller reports
+            self.config.workeroutput[_REPORT_KEY] = self._own_part()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        part = getattr(node, "workeroutput", {}).get(_REPORT_KEY)
+        if part is not None:
+            self.from_workers.append(part)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if hasattr(self.config, "workeroutput"):
+            return
+        parts = [self._own_part(), *self.from_workers]
+        for line in summary_lines(parts):
+            if line.startswith("="):
+                terminalreporter.write_sep("=", line.strip("= "))
+            else:
+                terminalreporter.write_line(line)
+
+
+def _configured() -> list[str]:
+    import lazyhook
+
+    finder = lazyhook._the_finder
+    return sorted(finder.roots) if finder is not None else []
+
+
+def summary_lines(parts: list[dict]) -> list[str]:
+    """The terminal summary for the loads of one process or of every xdist worker."""
+    lines = ["= lazyhook: lazy imports paid by each test ="]
+    paid: dict[tuple[str, str, str], list[dict]] = {}
+    for part in parts:
+        for load in part["loads"]:
+            if load["outermost"]:
+                paid.setdefault((part["worker"], load["node"], load["phase"]), []).append(load)
+    if not paid:
+        lines.append("no lazy load ran in this session")
+    rows = sorted(paid.items(), key=lambda item: -sum(load["duration_s"] for load in item[1]))
+    for (worker, node, phase), loads in rows:
+        total = sum(load["duration_s"] for load in loads)
+        what = ", ".join(f"{load['module']} {load['duration_s'] * 1000:.1f} ms"
+                         + (" (failed)" if load["failed"] else "") for load in loads)
+        where = f"[{worker}] " if worker else ""
+        lines.append(f"{total * 1000:9.1f} ms  {where}{node} ({phase}): {what}")
+    count = sum(len(loads) for loads in paid.values())
+    total = sum(load["duration_s"] for loads in paid.values() for load in loads)
+    workers = [part for part in parts if part["worker"]]
+    if count:
+        lines.append(f"{count} lazy load(s), {total * 1000:.1f} ms in all"
+                     + (f", over {len(workers)} worker(s)" if workers else ""))
+    never = set.intersection(*(set(part["never_loaded"]) for part in workers or parts))
+    if never:
+        lines.append("configured lazy but never loaded (no test paid for them): " + ", ".join(sorted(never)))
+    return lines
