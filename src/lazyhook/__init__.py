@@ -29,6 +29,10 @@ def __getattr__(name: str):
         from ._lazymodule import LazyImportError as value
     elif name == "PolicyError":
         from ._policy import PolicyError as value
+    elif name in ("load_ipython_extension", "unload_ipython_extension"):  # %load_ext lazyhook
+        from . import _ipython
+
+        value = getattr(_ipython, name)
     else:
         raise AttributeError(f"module 'lazyhook' has no attribute {name!r}")
     globals()[name] = value

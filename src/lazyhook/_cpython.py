@@ -210,13 +210,18 @@ def outside_try_and_except(code, lasti: int) -> bool:
     return False
 
 
+def is_placeholder(obj) -> bool:
+    """Whether ``obj`` is a 3.15 lazy-import placeholder (``types.LazyImportType``)."""
+    return NATIVE and type(obj).__name__ == "lazy_import"
+
+
 def placeholder_name(obj) -> str | None:
     """The module name of a 3.15 lazy-import placeholder (``<lazy_import 'pkg.mod'>``).
 
     ``types.LazyImportType`` exposes no name attribute; its repr is the only public
     trace of it.  None for anything that is not a placeholder.
     """
-    if not NATIVE or type(obj).__name__ != "lazy_import":
+    if not is_placeholder(obj):
         return None
     text = repr(obj)
     start = text.find("'")

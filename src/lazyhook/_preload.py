@@ -144,13 +144,15 @@ def _default_priorities() -> dict:
 
 def status() -> list[dict]:
     """Every configured package and deferred module: state, load time, trigger, memory growth."""
+    from ._report import display_file
+
     rows: dict[str, dict] = {}
     for e in list(_lazymodule._history):
         use = e.first_use
         grew = (e.rss_after - e.rss_before) if (e.rss_after is not None and e.rss_before is not None) else None
         rows[e.name] = {
             "module": e.name, "state": e.state, "load_s": e.duration if e.state in ("loaded", "failed") else None,
-            "trigger": f"{use[0]}:{use[1]} ({use[3]})" if use else None, "rss_growth": grew,
+            "trigger": f"{display_file(use[0])}:{use[1]} ({use[3]})" if use else None, "rss_growth": grew,
             "error": repr(e.error) if e.error is not None else None,
         }
     finder = sys.modules["lazyhook"]._the_finder

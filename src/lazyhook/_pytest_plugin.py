@@ -47,6 +47,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     if getattr(early_config.known_args_namespace, "lazy_report", None) or early_config.getini("lazy_report"):
         early_config.pluginmanager.register(_Recorder(early_config), "lazyhook-report")
     if not value:
+        _native_activation_by_the_environment(early_config)
         return  # not configured: inert
     import lazyhook
 
@@ -67,6 +68,49 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     except _policy.PolicyError as exc:
         raise pytest.UsageError(f"lazyhook: {exc}") from None
     early_config.add_cleanup(handle.uninstall)  # an in-process pytest.main() leaks no finder
+    from lazyhook import _cpython
+
+    if _cpython.NATIVE:
+        early_config.add_cleanup(_fixture_scan_sees_placeholders())
+
+
+def _native_activation_by_the_environment(config: pytest.Config) -> None:
+    """``LAZY_IMPORTS`` or an environment's ``.pth`` activated lazyhook at start-up."""
+    import sys
+
+    active = sys.modules.get("lazyhook")
+    if active is not None and active._the_finder is not None and active._cpython.NATIVE:
+        config.add_cleanup(_fixture_scan_sees_placeholders())
+
+
+def _fixture_scan_sees_placeholders():
+    """3.15: pytest looks for fixtures by ``getattr`` of every global of every conftest
+    and test module, and PEP 810 resolves a lazy import on attribute access: collection
+    would load every deferred package.  The scan only asks whether each value is a
+    fixture; it is handed the placeholder unresolved (read from ``__dict__``, which PEP
+    810 leaves alone), as the emulation on 3.11-3.14 hands it the pending module.
+    Returns the undo."""
+    from types import ModuleType
+
+    from _pytest import fixtures
+    from lazyhook._cpython import is_placeholder
+
+    original = fixtures.safe_getattr
+
+    def safe_getattr(obj, name, default):
+        if isinstance(obj, ModuleType):
+            raw = obj.__dict__.get(name)
+            if is_placeholder(raw):
+                return raw
+        return original(obj, name, default)
+
+    fixtures.safe_getattr = safe_getattr
+
+    def undo() -> None:
+        if fixtures.safe_getattr is safe_getattr:
+            fixtures.safe_getattr = original
+
+    return undo
 
 
 class _Recorder:

@@ -27,6 +27,7 @@ def _reset() -> None:
     """Forget callbacks and exit reports (``lazyhook._reset_state``, for test isolation)."""
     _callbacks.clear()
     _exit_actions.clear()
+    file_labels.clear()
 
 
 # --- events ---------------------------------------------------------------------------
@@ -61,10 +62,26 @@ def process_start() -> float:
     return _START
 
 
+# Callables ``file -> display name or None``: the IPython extension names a cell's code
+# "Cell In[5]" instead of the kernel's temporary file for it.
+file_labels: list = []
+
+
+def display_file(file: str) -> str:
+    for label in file_labels:
+        named = label(file)
+        if named:
+            return named
+    return file
+
+
 def event_of(entry) -> dict:
     """The report record of one finished lazy load."""
     file, line, func = entry.import_site
     use = entry.first_use
+    if file_labels:
+        file = display_file(file)
+        use = use and (display_file(use[0]), *use[1:])
     return {
         "module": entry.name,
         "status": entry.state,
@@ -114,9 +131,9 @@ def never_loaded() -> list[dict]:
     for e in list(_lazymodule._history):
         if e.state == "pending":
             file, line, func = e.import_site
-            out.append({"module": e.name, "imported_at": {"file": file, "line": line, "function": func}})
+            out.append({"module": e.name, "imported_at": {"file": display_file(file), "line": line, "function": func}})
     for name, (file, line, func) in _interpreter_pending().items():
-        out.append({"module": name, "imported_at": {"file": file, "line": line, "function": func}})
+        out.append({"module": name, "imported_at": {"file": display_file(file), "line": line, "function": func}})
     return out
 
 
