@@ -3,7 +3,8 @@
 200 test modules import pandas, scikit-learn, transformers and torch (where installed)
 at module level, as ML test suites do; each has two tests, and one test in ten uses one
 of the packages.  Measured: ``pytest --collect-only`` and the whole run, with and
-without ``--lazy-imports``, at ``-n 0`` and ``-n 2``; fresh processes, interleaved.
+without ``--lazy-imports``, at ``-n 0`` and ``-n 2``, and one module whose tests use
+none of the packages (the edit-and-rerun loop); fresh processes, interleaved.
 """
 
 from __future__ import annotations
@@ -63,16 +64,19 @@ def pytest_cases(rounds: int) -> dict:
     rows = []
     with tempfile.TemporaryDirectory() as root:
         generate(root, names)
-        for workers in ("0", "2"):
-            for phase, extra in (("collection", ["--collect-only"]), ("whole run", [])):
-                args = ["-n", workers, *extra]
-                samples = interleaved({
-                    "eager": lambda a=args: run_pytest(root, a),
-                    "plugin": lambda a=args: run_pytest(root, [*a, lazy]),
-                }, rounds)
-                eager, plugin = (statistics.median(samples[k]) * 1000 for k in ("eager", "plugin"))
-                rows.append({"workers": workers, "phase": phase, "eager_ms": eager, "plugin_ms": plugin,
-                             "ratio": plugin / eager})
+        cells = [(workers, phase, extra) for workers in ("0", "2")
+                 for phase, extra in (("collection", ["--collect-only"]), ("whole run", []))]
+        # The edit-test loop: one module whose tests use none of the packages.
+        cells.append(("0", "one module (its tests use none)", ["test_m001.py"]))
+        for workers, phase, extra in cells:
+            args = ["-n", workers, *extra]
+            samples = interleaved({
+                "eager": lambda a=args: run_pytest(root, a),
+                "plugin": lambda a=args: run_pytest(root, [*a, lazy]),
+            }, rounds)
+            eager, plugin = (statistics.median(samples[k]) * 1000 for k in ("eager", "plugin"))
+            rows.append({"workers": workers, "phase": phase, "eager_ms": eager, "plugin_ms": plugin,
+                         "ratio": plugin / eager})
     return {"packages": names, "modules": MODULES, "tests": MODULES * 2, "rows": rows}
 
 

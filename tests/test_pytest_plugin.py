@@ -111,7 +111,7 @@ def test_the_policy_in_effect_applies(suite):
 @pytest.mark.parametrize("args, files, needle", [
     (["--lazy-imports=hea-vy"], {}, "--lazy-imports='hea-vy': 'hea-vy' is not a module name"),
     ([], {"pytest.ini": "[pytest]\nlazy_imports = @mll\n"},
-     "lazy_imports (pytest ini)='@mll': unknown preset '@mll' (did you mean 'ml'?)"),
+     "lazy_imports (pytest configuration)='@mll': unknown preset '@mll' (did you mean 'ml'?)"),
     (["--lazy-imports=heavy"], {"lazyhook.toml": "lazy = 3\n"}, "lazyhook.toml"),
 ])
 def test_bad_configuration_is_one_usage_error(suite, args, files, needle):

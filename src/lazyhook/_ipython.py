@@ -115,7 +115,7 @@ def lazyhook_magic(line: str = "") -> None:
         from ._policy import PolicyError, parse_names
 
         try:
-            plain, presets = parse_names(rest, "%lazyhook on")
+            plain, presets = parse_names(rest, "%lazyhook on", example="%lazyhook on torch,@data")
         except PolicyError as exc:
             _usage_error(str(exc))
         _activate(plain + ["@" + preset for preset in presets], "%lazyhook on")

@@ -126,8 +126,9 @@ def _suggest(word: str, options) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def parse_names(text: str, where: str) -> tuple[list[str], list[str]]:
-    """``torch, transformers @data`` -> (names, preset names).  Raises PolicyError."""
+def parse_names(text: str, where: str, example: str | None = None) -> tuple[list[str], list[str]]:
+    """``torch, transformers @data`` -> (names, preset names).  Raises PolicyError whose
+    message shows ``example`` (default ``{where}=torch,@data``) as the fix."""
     problems = []
     names: list[str] = []
     presets: list[str] = []
@@ -152,7 +153,7 @@ def parse_names(text: str, where: str) -> tuple[list[str], list[str]]:
     if problems:
         raise PolicyError(
             f"{where}={text!r}: {'; '.join(problems)}. Use comma-separated top-level package "
-            f"names or @presets ({', '.join('@' + p for p in PRESETS)}), e.g. {where}=torch,@data"
+            f"names or @presets ({', '.join('@' + p for p in PRESETS)}), e.g. {example or where + '=torch,@data'}"
         )
     return names, presets
 

@@ -38,7 +38,7 @@ def _setting(config: pytest.Config) -> tuple[str, str]:
     value = getattr(config.known_args_namespace, "lazy_imports", None)
     if value is not None:
         return value.strip(), "--lazy-imports"
-    return str(config.getini("lazy_imports") or "").strip(), "lazy_imports (pytest ini)"
+    return str(config.getini("lazy_imports") or "").strip(), "lazy_imports (pytest configuration)"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -59,7 +59,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     names: list[str] = []
     if value.lower() != "policy":
         try:
-            plain, presets = _policy.parse_names(value, where)
+            example = "--lazy-imports=torch,@data" if where.startswith("--") else "lazy_imports = torch, @data"
+            plain, presets = _policy.parse_names(value, where, example)
         except _policy.PolicyError as exc:
             raise pytest.UsageError(str(exc)) from None
         names = plain + ["@" + preset for preset in presets]
