@@ -8,7 +8,8 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d2330;background:#ff
 h1{font-size:20px;margin:0 0 4px} h2{font-size:15px;margin:24px 0 6px}
 .sub{color:#5a6270;margin-bottom:12px}
 .proc{margin-bottom:28px}
-.row{display:grid;grid-template-columns:260px 1fr 90px;align-items:center;height:22px}
+.row{display:grid;grid-template-columns:240px 1fr 90px 190px;align-items:center;height:22px}
+.site{font-family:ui-monospace,monospace;font-size:12px;color:#5a6270;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;padding-left:12px}
 .row:hover{background:#f1f4f9}
 .name{font-family:ui-monospace,monospace;font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;padding-right:8px}
 .lane{position:relative;height:14px;background:repeating-linear-gradient(90deg,#fafbfc 0 49px,#eef0f3 49px 50px)}
@@ -34,6 +35,17 @@ def _mib(value) -> str:
     return f"{value / 1048576:.1f} MiB" if isinstance(value, (int, float)) else "?"
 
 
+def _site_cell(trigger: dict) -> str:
+    """Where a load was triggered, short (file name and line; a notebook's "Cell In[5]"),
+    with the full path on hover."""
+    file = str(trigger.get("file") or "")
+    if not file:
+        return "<div class=site></div>"
+    where = f"{file}:{trigger.get('line')}"
+    short = f"{file.replace(chr(92), '/').rsplit('/', 1)[-1]}:{trigger.get('line')}"
+    return f"<div class=site title=\"{escape(where)}\">{escape(short)}</div>"
+
+
 def waterfall(reports: list[dict], summary: list[dict]) -> str:
     parts = ["<!doctype html><html lang=en><head><meta charset=utf-8>",
              "<title>lazyhook: lazy loads</title>", f"<style>{_STYLE}</style></head><body>",
@@ -49,7 +61,8 @@ def waterfall(reports: list[dict], summary: list[dict]) -> str:
         argv = " ".join(proc.get("argv", []))
         parts.append(f"<div class=proc><h2>pid {escape(str(proc.get('pid', '?')))} "
                      f"<span class=sub>{escape(argv)}</span></h2>")
-        parts.append(f"<div class=row><div class=name></div><div class=sub>0 ms → {span * 1000:.0f} ms</div><div></div></div>")
+        parts.append(f"<div class=row><div class=name></div><div class=sub>0 ms → {span * 1000:.0f} ms</div><div></div>"
+                     "<div class=\"site sub\">first used at</div></div>")
         for e in events:
             left = 100 * e["start_s"] / span
             width = max(100 * e["duration_s"] / span, 0.2)
@@ -70,7 +83,7 @@ def waterfall(reports: list[dict], summary: list[dict]) -> str:
                 f"<div class=lane><div class=\"{cls}\" data-module=\"{escape(e['module'])}\" "
                 f"style=\"left:{left:.3f}%;width:{width:.3f}%\" title=\"{escape(details)}\" "
                 f"data-details=\"{escape(details)}\"></div></div>"
-                f"<div class=ms>{e['duration_s'] * 1000:.1f} ms</div></div>")
+                f"<div class=ms>{e['duration_s'] * 1000:.1f} ms</div>{_site_cell(trig)}</div>")
         never = [n["module"] for n in doc.get("never_loaded", [])]
         if never:
             parts.append(f"<div class=never>imported but never used: {escape(', '.join(never))}</div>")

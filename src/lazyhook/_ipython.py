@@ -149,7 +149,7 @@ class Rendered:
 def _framed(document: str) -> str:
     """The waterfall in an iframe: its page styles must not restyle the notebook."""
     rows = document.count("<div class=row>")
-    height = min(160 + 22 * rows, 900)
+    height = min(200 + 22 * rows, 900)
     return (f'<iframe srcdoc="{escape(document, quote=True)}" title="lazyhook: lazy loads" '
             f'style="width:100%;height:{height}px;border:1px solid #ddd;border-radius:4px"></iframe>')
 

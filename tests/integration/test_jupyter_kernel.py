@@ -11,6 +11,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 
 import pytest
 
@@ -109,7 +112,39 @@ def test_cells_give_the_same_outputs_with_deferred_imports_and_an_html_report(ke
     assert f"first used: {dataframe_cell}:1" in report["text/html"]  # pandas, by the DataFrame cell
     pandas_row = next(line for line in report["text/plain"].splitlines() if line.split()[:1] == ["pandas"])
     assert f"{dataframe_cell}:1 (" in pandas_row  # (DataFrame); 3.15 records the name read, (pd)
+    notebook_renders_the_waterfall(report["text/html"], PACKAGES)
     (kind, status), = kernel.run("%lazyhook status")
     assert "<table" in status["text/html"]
     states = {line.split()[0]: line.split()[1] for line in status["text/plain"].splitlines()[1:]}
     assert {states[name] for name in PACKAGES} == {"loaded"}
+
+
+def notebook_renders_the_waterfall(output_html: str, packages: list[str]) -> None:
+    """The display output placed in a page as a notebook places it, in headless Chromium:
+    the iframe's document has a bar for each package's load, and the page's own styles
+    are not restyled by the report's."""
+    browser = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+    if browser is None:
+        pytest.fail("headless Chromium is needed (apt-get install chromium; tools/run-tests installs it)")
+    with tempfile.TemporaryDirectory() as work:
+        page = os.path.join(work, "notebook.html")
+        with open(page, "w") as fh:
+            fh.write("<!doctype html><html><body style='margin:7px'><div class=output>" + output_html + "</div>"
+                     "<script>window.addEventListener('load', () => {"
+                     " const doc = document.querySelector('iframe').contentDocument;"
+                     " document.body.dataset.bars = [...doc.querySelectorAll('.bar')].map(b => b.dataset.module).join(',');"
+                     " document.body.dataset.sites = [...doc.querySelectorAll('.site')].map(s => s.textContent).join('|');"
+                     " document.body.dataset.margin = getComputedStyle(document.body).margin; });</script></body></html>")
+        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 f"--user-data-dir={os.path.join(work, 'profile')}", "--virtual-time-budget=5000"]
+        dom = subprocess.run([browser, *flags, "--dump-dom", "file://" + page], capture_output=True, text=True,
+                             timeout=120).stdout
+        bars = re.search(r'data-bars="([^"]*)"', dom)
+        assert bars is not None, dom[-2000:]
+        assert set(packages) <= set(bars.group(1).split(",")), bars.group(1)
+        assert "Cell In[" in re.search(r'data-sites="([^"]*)"', dom).group(1)  # each row says which cell
+        assert 'data-margin="7px"' in dom  # the report's body{margin:24px} stayed inside its frame
+        shot = os.environ.get("LAZYHOOK_NOTEBOOK_SCREENSHOT")  # to look at it: a path for a PNG
+        if shot:
+            subprocess.run([browser, *flags, "--window-size=1000,500", f"--screenshot={shot}", "file://" + page],
+                           capture_output=True, timeout=120)
