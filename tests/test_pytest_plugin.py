@@ -92,6 +92,8 @@ def test_ini_option_and_report_switch(suite):
     assert "1 failed, 1 passed" in off.stdout
     killed = pytest_run(suite, env={"LAZYHOOK_DISABLE": "1"}, check=False)
     assert "1 failed, 1 passed" in killed.stdout
+    suite.packages({"pyproject.toml": '[tool.pytest.ini_options]\nlazy_imports = ["heavy", "@utils"]\n'})
+    assert "2 passed" in pytest_run(suite).stdout  # a TOML array works too
 
 
 def test_off_also_undoes_an_activation_by_the_environment(suite):

@@ -38,7 +38,10 @@ def _setting(config: pytest.Config) -> tuple[str, str]:
     value = getattr(config.known_args_namespace, "lazy_imports", None)
     if value is not None:
         return value.strip(), "--lazy-imports"
-    return str(config.getini("lazy_imports") or "").strip(), "lazy_imports (pytest configuration)"
+    value = config.getini("lazy_imports") or ""
+    if isinstance(value, list):  # a TOML array in [tool.pytest.ini_options]
+        value = ",".join(str(item) for item in value)
+    return str(value).strip(), "lazy_imports (pytest configuration)"
 
 
 @pytest.hookimpl(tryfirst=True)
