@@ -404,9 +404,35 @@ def test_suggest_makes_lazy_the_expensive_packages_the_run_did_not_use(venv, pro
 
 def test_suggest_explains_when_lazyhook_is_missing_from_the_programs_interpreter(venv, project, tmp_path):
     base = getattr(sys, "_base_executable", sys.executable)
-    (project / "app.py").write_text("print('hi')\n")
+    write_tree(project, {"costly_unused/__init__.py": "X = 1\n", "app.py": "import costly_unused\nprint('hi')\n"})
     proc = venv.run(["-m", "lazyhook", "suggest", "--", base, "-S", "app.py"], project, check=False)
     assert proc.returncode == 1
     assert "is lazyhook installed in the program's interpreter" in proc.stderr
     usage = venv.run(["-m", "lazyhook", "suggest"], project, check=False)
     assert usage.returncode == 2
+
+
+@pytest.mark.parametrize("app, refusal, shown", [
+    ("import sys\nimport costly_unused\nraise SystemExit('boom: the config file is missing')\n",
+     "the program failed when run as it is (exit 1); fix that first, no policy suggested",
+     "boom: the config file is missing"),
+    ("import costly_unused, os\nif os.environ.get('LAZYHOOK_PROFILE_ALL'):\n    raise RuntimeError('lazily broken')\n",
+     "failed with every third-party package lazy (exit 1); no policy suggested", "RuntimeError: lazily broken"),
+    ("import costly_unused, random\nprint(random.random())\n",
+     "printed something different with every third-party package lazy", "first difference: line 1:"),
+])
+def test_suggest_refuses_a_run_that_failed_or_changed(venv, project, app, refusal, shown):
+    write_tree(project, {"costly_unused/__init__.py": "import time\ntime.sleep(0.05)\n", "app.py": app})
+    out = project / "suggested.toml"
+    proc = venv.run(["-m", "lazyhook", "suggest", "-o", str(out), "--", venv.python, "app.py"], project,
+                    check=False, PYTHONPATH=str(project))
+    assert proc.returncode == 1
+    assert refusal in proc.stderr and shown in proc.stderr, proc.stderr
+    assert "is lazyhook installed" not in proc.stderr
+    assert not out.exists()
+
+
+def test_suggest_for_a_program_with_no_third_party_import_suggests_nothing(venv, project):
+    write_tree(project, {"app.py": "import json\nprint(json.dumps([1]))\n"})
+    proc = venv.run(["-m", "lazyhook", "suggest", "--", venv.python, "app.py"], project)
+    assert proc.stdout.rstrip().endswith("lazy = []")

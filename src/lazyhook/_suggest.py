@@ -56,24 +56,56 @@ def import_costs(stderr: str) -> tuple[dict[str, float], dict[str, set[str]]]:
 
 
 def run_profiles(command: list[str], cwd: str | None = None) -> tuple[tuple[dict, dict], list[dict], int]:
+    """Run the program eagerly (with import times) and with everything lazy (with a report).
+
+    Raises RuntimeError, showing the program's own error, unless both runs exit 0 with the
+    same output: a policy drawn from a run that failed, or that behaved differently
+    lazily, would be a confident wrong answer."""
     from . import _report
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAZY")}
     eager = subprocess.run(command, env={**env, "PYTHONPROFILEIMPORTTIME": "1", "LAZYHOOK_DISABLE": "1"},
                            capture_output=True, text=True, cwd=cwd)
+    if eager.returncode != 0:
+        raise RuntimeError(f"the program failed when run as it is (exit {eager.returncode}); fix that first, "
+                           f"no policy suggested{_program_error(eager.stderr)}")
     costs = import_costs(eager.stderr)
     with tempfile.TemporaryDirectory() as reports:
         lazy = subprocess.run(command, env={**env, ENV_PROFILE_ALL: "1", "LAZYHOOK_REPORT_DIR": reports},
                               capture_output=True, text=True, cwd=cwd)
+        if lazy.returncode != 0:
+            raise RuntimeError(
+                f"the program ran as it is but failed with every third-party package lazy (exit {lazy.returncode}); "
+                f"no policy suggested. Run `lazyhook check PACKAGE` on the packages it uses{_program_error(lazy.stderr)}")
+        if lazy.stdout != eager.stdout:
+            raise RuntimeError(
+                "the program printed something different with every third-party package lazy than as it is "
+                f"(first difference: {_first_difference(eager.stdout, lazy.stdout)}); no policy suggested. If its "
+                "output changes from run to run (times, random numbers), make it print the same for this run")
         docs, _notes = _report.collect([reports]) if os.listdir(reports) else ([], [])
-    return costs, docs, lazy.returncode if lazy.returncode else eager.returncode
+    return costs, docs, 0
+
+
+def _program_error(stderr: str, lines: int = 15) -> str:
+    """The end of the program's stderr, without import-time lines, indented under ours."""
+    kept = [line for line in stderr.splitlines() if not line.startswith("import time:")][-lines:]
+    return (". The program said:\n" + "\n".join("    " + line for line in kept)) if kept else ""
+
+
+def _first_difference(expected: str, got: str) -> str:
+    for number, (a, b) in enumerate(zip(expected.splitlines(), got.splitlines()), 1):
+        if a != b:
+            return f"line {number}: {a!r} as it is, {b!r} lazily"
+    return f"{len(expected.splitlines())} lines as it is, {len(got.splitlines())} lazily"
 
 
 def suggest(command: list[str], *, min_ms: float = 2.0, run_check: bool = True, cwd: str | None = None) -> dict:
     from . import _check, _policy
 
     (costs, inside), docs, code = run_profiles(command, cwd)
-    if not docs:
+    third_party = [name for name in costs if name not in sys.stdlib_module_names and not name.startswith("_")
+                   and name not in ("lazyhook", "sitecustomize", "usercustomize")]
+    if not docs and third_party:
         raise RuntimeError(
             "the lazy run wrote no report: is lazyhook installed in the program's interpreter "
             f"(its lazyhook.pth reads {ENV_PROFILE_ALL})? Install it there and run again")
