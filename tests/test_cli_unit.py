@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 from lazyhook import _cli
 
@@ -56,6 +58,23 @@ def test_what_python_refuses_run_refuses_in_one_line(runner):
     (runner.root / "raises.py").write_text("raise FileNotFoundError('the program said so')\n")
     own = cli(runner, "run", "raises.py")
     assert own.returncode == 1 and own.stderr.startswith("Traceback") and "the program said so" in own.stderr
+
+
+def test_run_with_a_broken_policy_warns_once_and_runs_the_program_eagerly(runner):
+    """As at interpreter start-up: a bad policy file or variable is one line, never a
+    program that does not run; a bad --lazy is the command line's own usage error."""
+    runner.packages({"lazyhook.toml": 'lazzy = ["pk"]\n', "pk/__init__.py": "print('pk ran')\nX = 1\n",
+                     "prog.py": "import pk\nprint('program ran')\n"})
+    proc = cli(runner, "run", "prog.py")
+    assert (proc.returncode, proc.stdout) == (0, "pk ran\nprogram ran\n")  # eager: pk before the program's print
+    assert proc.stderr.startswith("lazyhook: ") and proc.stderr.endswith(" -- imports stay eager\n")
+    assert "key 'lazzy': unknown key (did you mean 'lazy'?)" in proc.stderr and proc.stderr.count("\n") == 1
+    (runner.root / "lazyhook.toml").unlink()
+    variable = subprocess.run([sys.executable, "-m", "lazyhook", "run", "prog.py"], capture_output=True, text=True,
+                              cwd=runner.root, env=runner.env({"LAZY_IMPORTS": "p-k"}))
+    assert variable.returncode == 0 and "program ran" in variable.stdout and "LAZY_IMPORTS='p-k'" in variable.stderr
+    typo = cli(runner, "run", "--lazy", "p-k", "prog.py")
+    assert typo.returncode == 1 and typo.stdout == "" and typo.stderr.startswith("lazyhook run: --lazy='p-k'")
 
 
 def test_an_unknown_option_gets_the_subcommands_usage_and_a_closed_pipe_is_quiet(runner):

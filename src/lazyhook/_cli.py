@@ -26,11 +26,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from . import _add_names, _policy, install_policy
 
-    policy = _policy.resolve()
-    if args.lazy:
-        names, presets = _policy.parse_names(args.lazy, "--lazy")
+    # A bad --lazy is this command line's own mistake: a usage error before anything runs.
+    names, presets = _policy.parse_names(args.lazy, "--lazy") if args.lazy else ([], [])
+    try:
+        policy = _policy.resolve()
+    except _policy.PolicyError as exc:
+        # A broken policy file or variable never stops a program (as at interpreter start-up).
+        message = " ".join(str(exc).split())
+        print(f"lazyhook: {message} -- imports stay eager", file=sys.stderr)
+    else:
         _add_names(policy, names + ["@" + p for p in presets], "--lazy")
-    install_policy(policy.finish())
+        install_policy(policy.finish())
     if args.module:
         target, argv0 = args.module, args.module
     elif args.target:
