@@ -168,8 +168,8 @@ def test_bad_input_warns_once_and_the_program_runs_eagerly(venv, project, case):
         env["LAZYHOOK_POLICY"] = str(policy)
         expect = f"{policy}:1: key 'lazy': must be a list"
     elif case == "bad-names":
-        env["LAZY_IMPORTS"] = "torch,,3x"
-        expect = "LAZY_IMPORTS='torch,,3x': item 2 is empty; '3x' is not a module name"
+        env["LAZY_IMPORTS"] = "torch,,3x,nn.x"  # the empty item is no problem: it names nothing
+        expect = "LAZY_IMPORTS='torch,,3x,nn.x': '3x' is not a module name; 'nn.x' is a submodule; name its"
     elif case == "unknown-preset":
         env["LAZY_IMPORTS"] = "@dta"
         expect = "unknown preset '@dta' (did you mean 'data'?)"
@@ -436,3 +436,27 @@ def test_suggest_for_a_program_with_no_third_party_import_suggests_nothing(venv,
     write_tree(project, {"app.py": "import json\nprint(json.dumps([1]))\n"})
     proc = venv.run(["-m", "lazyhook", "suggest", "--", venv.python, "app.py"], project)
     assert proc.stdout.rstrip().endswith("lazy = []")
+
+
+def test_a_name_that_is_not_installed_is_said_so_and_an_empty_item_is_no_error(venv, project):
+    """LAZY_IMPORTS=troch: accepted (start-up does no I/O to check it), but status() and
+    `lazyhook status` say it is not installed (with the closest installed name), and so
+    does the exit report; a trailing comma names nothing."""
+    write_tree(project, {"pk/__init__.py": "X = 1\n"})
+    script = ("import lazyhook, json\nimport pk\n"
+              "print(json.dumps({r['module']: r['state'] for r in lazyhook.status()}))\n")
+    proc = venv.run(["-c", script], project, PYTHONPATH=str(project), LAZY_IMPORTS="troch,pk,",
+                    LAZYHOOK_REPORT="summary")
+    assert json.loads(proc.stdout) == {"pk": "pending", "troch": "not installed"}
+    assert "configured but never imported (1): troch (not installed)" in proc.stderr
+    assert "lazyhook: LAZY_IMPORTS" not in proc.stderr  # no error for the trailing comma
+    status = venv.run(["-m", "lazyhook", "status"], project, LAZY_IMPORTS="lazyhoo,pk,")
+    line = next(line for line in status.stdout.splitlines() if line.strip().startswith("lazyhoo "))
+    assert "NOT INSTALLED in this interpreter; did you mean 'lazyhook'?" in line
+    assert json.loads(venv.run(["-m", "lazyhook", "status", "--json"], project,
+                               LAZY_IMPORTS="lazyhoo,pk").stdout)["not_installed"] == {
+        "lazyhoo": "did you mean 'lazyhook'?"}
+    report = project / "r.json"
+    venv.run(["-c", "import pk"], project, PYTHONPATH=str(project), LAZY_IMPORTS="troch,pk",
+             LAZYHOOK_REPORT="json", LAZYHOOK_REPORT_FILE=str(report))
+    assert json.loads(report.read_text())["not_installed"] == ["troch"]

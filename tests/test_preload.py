@@ -132,7 +132,8 @@ after = {r["module"]: r["state"] for r in lazyhook.status()}
 print(json.dumps({"before": before, "after": after, "s1_load": row["load_s"] >= 0.05,
                   "s1_trigger": row["trigger"]}))
 """))
-    assert res["before"] == {"never_imported_one": "never imported", "s1": "loaded", "s2": "pending",
+    # s3 is installed and never imported; never_imported_one is not installed at all.
+    assert res["before"] == {"never_imported_one": "not installed", "s1": "loaded", "s2": "pending",
                              "s3": "never imported"}
     assert res["after"]["s2"] == "loaded"
     assert res["s1_load"] is True

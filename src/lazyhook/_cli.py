@@ -252,10 +252,30 @@ def status_data() -> dict:
     data["sources_found"] = [{"kind": k, "path": p} for k, p in policy.sources_found]
     data["in_effect"] = {"kind": policy.file_in_effect[0], "path": policy.file_in_effect[1]} if policy.file_in_effect else None
     data["lazy"] = dict(sorted(policy.lazy.items()))
+    data["not_installed"] = _not_installed_with_hints(list(data["lazy"]))
     data["eager_although_configured"] = dict(sorted(policy.excluded.items()))
     data["never_lazy"] = policy.never_lazy_names()
     data["report"] = policy.report
     return data
+
+
+def _not_installed_with_hints(names: list[str]) -> dict[str, str]:
+    """Configured names this interpreter cannot import, each with the closest name it can."""
+    from difflib import get_close_matches
+
+    from ._report import not_installed
+
+    missing = not_installed(names)
+    if not missing:
+        return {}
+    import pkgutil
+
+    known = {module.name for module in pkgutil.iter_modules()} | set(sys.builtin_module_names)
+    hints = {}
+    for name in missing:
+        close = get_close_matches(name, sorted(known), n=1)
+        hints[name] = f"did you mean {close[0]!r}?" if close else ""
+    return hints
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -284,6 +304,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  {src['kind']:<16} {src['path']}{mark}")
     print("lazy packages:" if data["lazy"] else "lazy packages: none")
     for name, why in data["lazy"].items():
+        if name in data["not_installed"]:
+            hint = data["not_installed"][name]
+            why += f" -- NOT INSTALLED in this interpreter{'; ' + hint if hint else ''}"
         print(f"  {name:<16} {why}")
     if data["eager_although_configured"]:
         print("eager although configured:")

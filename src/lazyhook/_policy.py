@@ -136,10 +136,8 @@ def parse_names(text: str, where: str, example: str | None = None) -> tuple[list
     if len(items) == 1 and not items[0]:
         return names, presets
     for index, item in enumerate(items, 1):
-        for word in item.split() or [""]:
-            if not word:
-                problems.append(f"item {index} is empty")
-            elif word.startswith("@"):
+        for word in item.split():  # an empty item (a trailing comma) names nothing
+            if word.startswith("@"):
                 if word[1:] in PRESETS:
                     presets.append(word[1:])
                 else:

@@ -144,7 +144,7 @@ def _default_priorities() -> dict:
 
 def status() -> list[dict]:
     """Every configured package and deferred module: state, load time, trigger, memory growth."""
-    from ._report import display_file
+    from ._report import display_file, not_installed
 
     rows: dict[str, dict] = {}
     for e in list(_lazymodule._history):
@@ -162,8 +162,9 @@ def status() -> list[dict]:
         for name in pending_names(finder):
             rows.setdefault(name, {"module": name, "state": "pending", "load_s": None, "trigger": None,
                                    "rss_growth": None, "error": None})
-    for root in sorted(getattr(finder, "roots", ()) or ()):
-        if root not in rows:
-            rows[root] = {"module": root, "state": "never imported", "load_s": None, "trigger": None,
-                          "rss_growth": None, "error": None}
+    unimported = [root for root in sorted(getattr(finder, "roots", ()) or ()) if root not in rows]
+    missing = set(not_installed(unimported))
+    for root in unimported:
+        rows[root] = {"module": root, "state": "not installed" if root in missing else "never imported",
+                      "load_s": None, "trigger": None, "rss_growth": None, "error": None}
     return sorted(rows.values(), key=lambda r: r["module"])

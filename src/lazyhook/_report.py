@@ -147,6 +147,29 @@ def never_imported() -> list[str]:
     return sorted(roots - seen)
 
 
+def not_installed(names) -> list[str]:
+    """Those of ``names`` no finder can find in this interpreter (``LAZY_IMPORTS=troch``).
+
+    Asks every ``sys.meta_path`` finder but lazyhook's own, as an import would (editable
+    installs bring their own finders); a finder that raises counts as not finding it.
+    """
+    finders = [f for f in sys.meta_path if type(f).__name__ != "LazyFinder"]
+    missing = []
+    for name in names:
+        if name in sys.modules or name in sys.builtin_module_names:
+            continue
+        for finder in finders:
+            find_spec = getattr(finder, "find_spec", None)
+            try:
+                if find_spec is not None and find_spec(name, None) is not None:
+                    break
+            except Exception:  # noqa: BLE001 - a broken finder answers "not here"
+                continue
+        else:
+            missing.append(name)
+    return missing
+
+
 def on_load(callback):
     """Call ``callback(event)`` after each lazy load, outside every lock.
 
@@ -194,6 +217,7 @@ def snapshot() -> dict:
         "events": events(),
         "never_loaded": never_loaded(),
         "never_imported": never_imported(),
+        "not_installed": not_installed(never_imported()),
     }
 
 
@@ -234,7 +258,7 @@ def write_to_directory(directory: str) -> str:
     doc = snapshot()
     lines = [json.dumps({"kind": "header", "lazyhook_report": SCHEMA_VERSION,
                          "lazyhook_version": __version__, "process": doc["process"],
-                         "never_imported": doc["never_imported"]})]
+                         "never_imported": doc["never_imported"], "not_installed": doc["not_installed"]})]
     lines += [json.dumps({"kind": "event", **e}) for e in doc["events"]]
     lines += [json.dumps({"kind": "never_loaded", **n}) for n in doc["never_loaded"]]
     lines.append(json.dumps({"kind": "end", "events": len(doc["events"])}))
@@ -264,7 +288,7 @@ def _run_exit_actions() -> None:
             elif kind == "file":
                 path, format = target  # noqa: A001 - the format asked for, or None: by suffix
                 write_report(path, format)
-            elif kind == "summary" and deferred_anything():
+            elif kind == "summary" and (deferred_anything() or not_installed(never_imported())):
                 sys.stderr.write(table([snapshot()]) + "\n")
         except Exception as exc:  # noqa: BLE001 - exit must not fail because of a report
             sys.stderr.write(f"lazyhook: could not write the {kind} report: {exc}\n")
@@ -335,7 +359,8 @@ def read_report(path: str) -> tuple[dict, list[str]]:
             _check_version(record, path)
             doc = {"lazyhook_report": record["lazyhook_report"],
                    "lazyhook_version": record.get("lazyhook_version", "?"), "process": record.get("process", {}),
-                   "events": [], "never_loaded": [], "never_imported": record.get("never_imported", [])}
+                   "events": [], "never_loaded": [], "never_imported": record.get("never_imported", []),
+                   "not_installed": record.get("not_installed", [])}
         elif kind in ("event", "never_loaded"):
             problem = _problem(record, kind)
             if problem:
@@ -454,8 +479,10 @@ def table(reports: list[dict]) -> str:
     if never:
         lines.append(f"  imported but never used, never loaded ({len(never)}): {', '.join(never)}")
     unimported = sorted({n for doc in reports for n in doc.get("never_imported", [])})
+    missing = {n for doc in reports for n in doc.get("not_installed", [])}
     if unimported:
-        lines.append(f"  configured but never imported ({len(unimported)}): {', '.join(unimported)}")
+        lines.append(f"  configured but never imported ({len(unimported)}): "
+                     + ", ".join(f"{n} (not installed)" if n in missing else n for n in unimported))
     return "\n".join(lines)
 
 
