@@ -150,7 +150,8 @@ def test_builtin_never_lazy_list_applies_unless_forced(venv, project):
 
 @pytest.mark.parametrize("case", [
     "malformed-toml", "unknown-key", "wrong-type", "bad-names", "unknown-preset", "unreadable-file",
-    "missing-file", "bad-kill-switch", "fifo", "endless-device", "huge-file",
+    "missing-file", "bad-kill-switch", "fifo", "endless-device", "huge-file", "tool-not-a-table",
+    "deeply-nested", "presets-string", "several-problems",
 ])
 def test_bad_input_warns_once_and_the_program_runs_eagerly(venv, project, case):
     env = {"PYTHONPATH": str(project)}
@@ -188,6 +189,24 @@ def test_bad_input_warns_once_and_the_program_runs_eagerly(venv, project, case):
         policy.write_text("# " + "x" * (2 << 20) + "\nlazy = ['pk']\n")
         env["LAZYHOOK_POLICY"] = str(policy)
         expect = f"{policy}: cannot read policy file ("
+    elif case == "tool-not-a-table":  # used to be an AttributeError traceback
+        (project / "pyproject.toml").write_text('[tool]\nlazyhook = "pk"\n')
+        env["LAZY_IMPORTS"] = "pk2"
+        expect = "pyproject.toml: [tool.lazyhook] must be a table, e.g. [tool.lazyhook] then lazy = [\"torch\"]"
+    elif case == "deeply-nested":  # used to be a RecursionError traceback
+        (project / "lazyhook.toml").write_text("lazy = " + "[" * 3000 + "]" * 3000 + "\n")
+        env["LAZY_IMPORTS"] = "pk2"
+        expect = "lazyhook.toml: not valid TOML here: arrays or tables nested too deeply"
+    elif case == "presets-string":  # its suggested fix used to be rejected in turn
+        (project / "lazyhook.toml").write_text('presets = "data"\n')
+        env["LAZY_IMPORTS"] = "pk2"
+        expect = "lazyhook.toml:1: key 'presets': must be a list of preset names: ml, data, image, utils, " \
+                 "e.g. presets = [\"data\"]; got 'data'"
+    elif case == "several-problems":  # every problem, not the first alone
+        (project / "lazyhook.toml").write_text('lazzy = ["pk"]\nreport = 3\n')
+        env["LAZY_IMPORTS"] = "pk2"
+        expect = "lazyhook.toml:1: key 'lazzy': unknown key (did you mean 'lazy'?)"
+        expect2 = "lazyhook.toml:2: key 'report': must be one of"
     elif case == "missing-file":
         env["LAZYHOOK_POLICY"] = str(project / "nope.toml")
         expect = "nope.toml: cannot read policy file (No such file or directory)"
@@ -201,6 +220,8 @@ def test_bad_input_warns_once_and_the_program_runs_eagerly(venv, project, case):
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("lazyhook: ") and lines[0].endswith("-- imports stay eager")
     assert expect in lines[0]
+    if case == "several-problems":
+        assert expect2 in lines[0] and "(2 problems in" in lines[0]
     assert pending(proc) == {"pk": False, "pk2": False}
     # install() raises the same error instead of warning.
     raised = venv.run(["-c", "import lazyhook\ntry:\n    lazyhook.install()\nexcept lazyhook.PolicyError as e:\n    print(e)"],
@@ -460,3 +481,13 @@ def test_a_name_that_is_not_installed_is_said_so_and_an_empty_item_is_no_error(v
     venv.run(["-c", "import pk"], project, PYTHONPATH=str(project), LAZY_IMPORTS="troch,pk",
              LAZYHOOK_REPORT="json", LAZYHOOK_REPORT_FILE=str(report))
     assert json.loads(report.read_text())["not_installed"] == ["troch"]
+
+
+def test_a_byte_order_mark_and_a_tool_key_that_is_not_a_table_are_no_problem(venv, project):
+    (project / "lazyhook.toml").write_bytes(b'\xef\xbb\xbflazy = ["pk"]\n')  # saved by an editor with a BOM
+    proc = venv.run(["main.py"], project, PYTHONPATH=str(project), LAZYHOOK_POLICY=str(project / "lazyhook.toml"))
+    assert proc.stderr == "" and pending(proc) == {"pk": True, "pk2": False}
+    (project / "lazyhook.toml").unlink()
+    (project / "pyproject.toml").write_text('tool = "unrelated"\n')  # no [tool.lazyhook]: nothing to read
+    proc = venv.run(["main.py"], project, PYTHONPATH=str(project), LAZY_IMPORTS="pk2")
+    assert proc.stderr == "" and pending(proc) == {"pk": False, "pk2": True}

@@ -255,20 +255,30 @@ def _parse_file(path: str, kind: str) -> dict | None:
     if len(raw) > MAX_POLICY_BYTES:
         raise PolicyError(f"{path}: cannot read policy file (more than {MAX_POLICY_BYTES} bytes)")
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8-sig")  # an editor's byte-order mark is not a syntax error
+        data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise PolicyError(f"{path}: not valid TOML: {exc}. Fix the syntax (see docs/configuration.md)") from None
+    except RecursionError:
+        raise PolicyError(f"{path}: not valid TOML here: arrays or tables nested too deeply; "
+                          "a policy needs lists of names (see docs/configuration.md)") from None
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        if kind == "pyproject.toml" or path.endswith("pyproject.toml"):
+            return None  # `tool = "x"`: no [tool] table, so no [tool.lazyhook] either
+        tool = {}
     if kind == "pyproject.toml" or path.endswith("pyproject.toml"):
-        table = data.get("tool", {}).get("lazyhook")
+        table = tool.get("lazyhook")
         if table is None:
             return None
         section = "tool.lazyhook"
     else:
-        table = data.get("tool", {}).get("lazyhook", data) if set(data) == {"tool"} else data
+        table = tool.get("lazyhook", data) if set(data) == {"tool"} else data
         section = ""
     if not isinstance(table, dict):
-        raise PolicyError(f"{path}: [tool.lazyhook] must be a table")
-    validate(table, path, raw.decode("utf-8"), section)
+        raise PolicyError(f"{path}: [tool.lazyhook] must be a table, e.g. [tool.lazyhook] then lazy = [\"torch\"] "
+                          f"on the next line; got {type(table).__name__} {table!r}")
+    validate(table, path, text, section)
     return table
 
 
@@ -289,40 +299,50 @@ def _line_of(text: str, key: str, section: str) -> int:
 
 
 def validate(table: dict, path: str, text: str, section: str) -> None:
-    """Unknown keys and wrong types name the file, line, key and the fix."""
+    """Unknown keys and wrong types name the file, line, key and the fix; every problem
+    in the file is reported at once, one per line after the first."""
+    problems = []
     for key, value in table.items():
-        line = _line_of(text, key, section)
-        where = f"{path}:{line}: key {key!r}"
-        if key not in KEYS:
-            known = ", ".join(KEYS)
-            raise PolicyError(f"{where}: unknown key{_suggest(key, KEYS)}; known keys: {known}")
-        if key == "report":
-            if value not in REPORT_VALUES:
-                raise PolicyError(f"{where}: must be {KEYS[key]}, not {value!r}")
-            continue
-        if key == "priorities":
-            if not isinstance(value, dict) or not all(
-                    isinstance(k, str) and is_module_name(k) and isinstance(v, int) and not isinstance(v, bool)
-                    for k, v in value.items()):
-                raise PolicyError(f"{where}: must be a {KEYS[key]}; got {value!r}")
-            continue
-        if key in ("report-file", "report-dir"):
-            if not isinstance(value, str) or not value:
-                raise PolicyError(f"{where}: must be a path string, e.g. {key} = \"lazyhook-reports\"; got {value!r}")
-            continue
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise PolicyError(f"{where}: must be a {KEYS[key]}, e.g. {key} = [\"torch\"]; got {value!r}")
-        for item in value:
-            if key == "presets":
-                if item.lstrip("@") not in PRESETS:
-                    raise PolicyError(f"{where}: unknown preset {item!r}{_suggest(item, PRESETS)}; presets: {', '.join(PRESETS)}")
-            elif key == "lazy" and item.startswith("@"):
-                if item[1:] not in PRESETS:
-                    raise PolicyError(f"{where}: unknown preset {item!r}{_suggest(item[1:], PRESETS)}")
-            elif not is_module_name(item):
-                raise PolicyError(f"{where}: {item!r} is not a module name (dotted Python identifiers)")
-            elif key in ("lazy", "force-lazy") and "." in item:
-                raise PolicyError(f"{where}: {item!r} is a submodule; list its top-level package {item.split('.')[0]!r}")
+        problem = _key_problem(key, value)
+        if problem is not None:
+            problems.append(f"{path}:{_line_of(text, key, section)}: key {key!r}: {problem}")
+    if problems:
+        extra = len(problems) - 1
+        raise PolicyError("\n".join(problems) + (f"\n({extra + 1} problems in {path})" if extra else ""))
+
+
+def _key_problem(key: str, value) -> str | None:
+    """What is wrong with one key of a policy table, and how to fix it (None: nothing)."""
+    if key not in KEYS:
+        return f"unknown key{_suggest(key, KEYS)}; known keys: {', '.join(KEYS)}"
+    if key == "report":
+        return None if value in REPORT_VALUES else f"must be {KEYS[key]}, not {value!r}"
+    if key == "priorities":
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and is_module_name(k) and isinstance(v, int) and not isinstance(v, bool)
+                for k, v in value.items()):
+            return f"must be a {KEYS[key]}; got {value!r}"
+        return None
+    if key in ("report-file", "report-dir"):
+        if not isinstance(value, str) or not value:
+            return f"must be a path string, e.g. {key} = \"lazyhook-reports\"; got {value!r}"
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        example = [value] if isinstance(value, str) else ["ml"] if key == "presets" else ["torch"]
+        shown = "[" + ", ".join(f'"{v}"' for v in example) + "]"
+        return f"must be a {KEYS[key]}, e.g. {key} = {shown}; got {value!r}"
+    for item in value:
+        if key == "presets":
+            if item.lstrip("@") not in PRESETS:
+                return f"unknown preset {item!r}{_suggest(item, PRESETS)}; presets: {', '.join(PRESETS)}"
+        elif key == "lazy" and item.startswith("@"):
+            if item[1:] not in PRESETS:
+                return f"unknown preset {item!r}{_suggest(item[1:], PRESETS)}"
+        elif not is_module_name(item):
+            return f"{item!r} is not a module name (dotted Python identifiers)"
+        elif key in ("lazy", "force-lazy") and "." in item:
+            return f"{item!r} is a submodule; list its top-level package {item.split('.')[0]!r}"
+    return None
 
 
 def apply_table(policy: Policy, table: dict, origin: str) -> None:
