@@ -281,3 +281,51 @@ def test_a_report_that_cannot_be_written_leaves_nothing_behind_and_says_so(runne
                           str(tmp_path / "missing" / "x.html")], capture_output=True, text=True, env=runner.env())
     assert cli.returncode == 1 and "Traceback" not in cli.stderr
     assert cli.stderr.strip().endswith("nothing was changed") and "cannot write" in cli.stderr
+
+
+def test_configured_packages_imported_eagerly_say_why_and_where(runner, tmp_path):
+    """A configured package that PEP 810's rule kept eager is not "never imported": status,
+    the exit table and the JSON report say what happened, and where."""
+    runner.packages({f"{name}/__init__.py": "X = 1\n" for name in ("tryme", "fnme", "early", "never", "used")})
+    runner.packages({"spacey/portion.py": "X = 1\n"})  # a namespace package: never deferred
+    report = tmp_path / "r.json"
+    proc = runner.run(f"""
+import json
+import early
+import lazyhook
+lazyhook.install(["tryme", "fnme", "early", "never", "used", "spacey"])
+try:
+    import tryme
+except ImportError:
+    pass
+def load():
+    import fnme
+load()
+import spacey.portion
+import used
+used.X
+print(json.dumps({{r["module"]: [r["state"], r.get("why")] for r in lazyhook.status()}}))
+lazyhook.write_report({str(report)!r})
+""", env={"LAZYHOOK_REPORT": "summary"})
+    states = json.loads(proc.stdout.strip().splitlines()[-1])
+    main = str(runner.root / "main.py")
+    assert states == {
+        "early": ["imported eagerly", "imported before lazyhook was active"],
+        "fnme": ["imported eagerly", f"inside load() at {main}:11"],
+        "tryme": ["imported eagerly", f"in a try block or except clause at {main}:7"],
+        # Emulated, a namespace package is never deferred (its portion is); 3.15 defers both.
+        "spacey": ["pending", None] if NATIVE else
+        ["imported eagerly", f"a namespace package or an extension module (never deferred) at {main}:13"],
+        "spacey.portion": ["pending", None],
+        "never": ["never imported", None],
+        "used": ["loaded", None],
+    }
+    assert "configured but never imported (1): never\n" in proc.stderr
+    eager = ["early", "fnme", "tryme"] if NATIVE else ["early", "fnme", "spacey", "tryme"]
+    assert (f"configured but imported eagerly ({len(eager)}): early (imported before lazyhook was active), "
+            f"fnme (inside load() at {main}:11)") in proc.stderr
+    document = json.loads(report.read_text())
+    assert document["never_imported"] == ["never"]
+    assert [item["module"] for item in document["imported_eagerly"]] == eager
+    assert document["imported_eagerly"][-1] == {"module": "tryme", "why": "in a try block or except clause",
+                                                "at": {"file": main, "line": 7}}

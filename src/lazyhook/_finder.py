@@ -57,6 +57,8 @@ class LazyFinder:
         self.lazy_modules = False
         # Python 3.15+: where each module the filter let the interpreter defer was imported.
         self.import_sites: dict[str, tuple[str, int, str]] = {}
+        # Configured top-level names first imported eagerly: name -> (why, file, line).
+        self.eager_imports: dict[str, tuple[str, str, int]] = {}
 
     def find_spec(self, name, path=None, target=None):
         watched = self.watched
@@ -125,7 +127,10 @@ class LazyFinder:
         spec = self._delegate(name, path, target) or self._look_again_after_parent(name, target)
         if spec is None:
             return None  # the import fails right here, exactly as without lazyhook
-        if deferrable and _can_defer(spec):
+        if not deferrable or not _can_defer(spec):
+            if name in self.roots and name not in self.eager_imports:
+                self._note_eager(name, statement, None if deferrable else _frames.eager_reason(statement, name))
+        else:
             from ._loader import LazyHookLoader
 
             self.watched.add(top)  # a tree deferred through __lazy_modules__: its later imports come here
@@ -136,9 +141,21 @@ class LazyFinder:
             return spec
         return self._eager_spec(name, spec)
 
+    def _note_eager(self, name: str, statement, why: str | None) -> None:
+        """Remember why a configured package was imported eagerly (status and reports)."""
+        if why is None:
+            why = "a namespace package or an extension module (never deferred)"
+        elif self.is_never_lazy(name):
+            why = "never-lazy"
+        file, line, _func = _frames.caller_site(statement)
+        self.eager_imports[name] = (why, file, line)
+
     def _find_native(self, name, path, target, frame):
         """3.15+: the interpreter deferred it; record the load when it happens."""
         if name not in sys.lazy_modules and name not in self.import_sites:
+            if name in self.roots and name not in self.eager_imports and name not in sys.modules:
+                statement = _frames.statement_frame(frame)  # an ordinary eager import
+                self._note_eager(name, statement, _frames.eager_reason(statement, name))
             return None  # an ordinary eager import: not a lazy load
         # (``import a.b.c as x`` lists only ``a.b.c`` as lazy; its parents load with it.)
         spec = self._delegate(name, path, target)

@@ -87,6 +87,24 @@ def is_listed_lazy(frame, name: str, offset: int | None = None) -> bool:
     return name == absolute or absolute.startswith(name + ".")
 
 
+def eager_reason(frame, name: str) -> str:
+    """Why PEP 810's rule keeps this import of ``name`` eager, in a user's words (for
+    status and reports: "imported eagerly: try block at app.py:12")."""
+    if frame is None:
+        return "not from Python code"
+    offset = statement_offset(frame)
+    if offset is None:
+        return "not an import statement (importlib.import_module or __import__)"
+    if frame.f_code.co_name != "<module>":
+        return f"inside {frame.f_code.co_name}()"
+    if not _cpython.outside_try_and_except(frame.f_code, offset):
+        return "in a try block or except clause"
+    target = _cpython.import_name_target(frame, offset)
+    if target and top_of(target) != top_of(name):
+        return f"by the import of {target}"
+    return "an import statement PEP 810 keeps eager"
+
+
 def caller_site(frame) -> tuple[str, int, str]:
     """(file, line, function) of the first frame outside importlib and lazyhook."""
     here = __file__.rpartition("/")[0] or __file__.rpartition("\\")[0]

@@ -162,7 +162,7 @@ def _status_rows() -> list[tuple[str, ...]]:
     for row in lazyhook.status():
         load = f"{row['load_s'] * 1000:.1f} ms" if row["load_s"] is not None else ""
         grew = f"{row['rss_growth'] / 1048576:+.1f} MiB" if row["rss_growth"] is not None else ""
-        rows.append((row["module"], row["state"], load, row["trigger"] or "", grew))
+        rows.append((row["module"], row["state"], load, row.get("why") or row["trigger"] or "", grew))
     return rows
 
 

@@ -144,7 +144,7 @@ def _default_priorities() -> dict:
 
 def status() -> list[dict]:
     """Every configured package and deferred module: state, load time, trigger, memory growth."""
-    from ._report import display_file, not_installed
+    from ._report import _eager_text, display_file, imported_eagerly, not_installed
 
     rows: dict[str, dict] = {}
     for e in list(_lazymodule._history):
@@ -162,6 +162,9 @@ def status() -> list[dict]:
         for name in pending_names(finder):
             rows.setdefault(name, {"module": name, "state": "pending", "load_s": None, "trigger": None,
                                    "rss_growth": None, "error": None})
+    for item in imported_eagerly():  # a namespace package: eager, while its portions may be deferred
+        rows[item["module"]] = {"module": item["module"], "state": "imported eagerly", "load_s": None,
+                                "trigger": None, "rss_growth": None, "error": None, "why": _eager_text(item)}
     unimported = [root for root in sorted(getattr(finder, "roots", ()) or ()) if root not in rows]
     missing = set(not_installed(unimported))
     for root in unimported:

@@ -137,14 +137,40 @@ def never_loaded() -> list[dict]:
     return out
 
 
-def never_imported() -> list[str]:
-    """Configured packages the program never imported at all."""
+def _configured_not_deferred(exactly: bool = False) -> tuple[set, object]:
+    """Configured top-level names no import deferred (``exactly``: the top-level module
+    itself; a namespace package's portions may be deferred while it is not), and the finder."""
     finder = sys.modules["lazyhook"]._the_finder
     roots = set(finder.roots) if finder is not None else set()
-    seen = {e.root for e in _lazymodule._history}
+    seen = {e.name if exactly else e.root for e in _lazymodule._history}
     if _cpython.NATIVE and finder is not None:
-        seen.update(name.partition(".")[0] for name in finder.import_sites)
-    return sorted(roots - seen)
+        seen.update(name if exactly else name.partition(".")[0] for name in finder.import_sites)
+    return roots - seen, finder
+
+
+def imported_eagerly() -> list[dict]:
+    """Configured packages imported, but eagerly, with why and where ("in a try block or
+    except clause" at app.py:12; "imported before lazyhook was active")."""
+    names, finder = _configured_not_deferred(exactly=True)
+    eager = getattr(finder, "eager_imports", {})
+    unseen, _finder = _configured_not_deferred()
+    out = []
+    for name in sorted(names):
+        if name not in eager and name not in unseen:
+            continue  # a submodule was deferred: the package itself was never imported alone
+        if name in eager:
+            why, file, line = eager[name]
+            out.append({"module": name, "why": why, "at": {"file": display_file(file), "line": line}})
+        elif name in sys.modules:
+            out.append({"module": name, "why": "imported before lazyhook was active", "at": None})
+    return out
+
+
+def never_imported() -> list[str]:
+    """Configured packages the program never imported at all."""
+    names, finder = _configured_not_deferred()
+    eager = getattr(finder, "eager_imports", {})
+    return sorted(name for name in names if name not in eager and name not in sys.modules)
 
 
 def not_installed(names) -> list[str]:
@@ -218,6 +244,7 @@ def snapshot() -> dict:
         "never_loaded": never_loaded(),
         "never_imported": never_imported(),
         "not_installed": not_installed(never_imported()),
+        "imported_eagerly": imported_eagerly(),
     }
 
 
@@ -258,7 +285,8 @@ def write_to_directory(directory: str) -> str:
     doc = snapshot()
     lines = [json.dumps({"kind": "header", "lazyhook_report": SCHEMA_VERSION,
                          "lazyhook_version": __version__, "process": doc["process"],
-                         "never_imported": doc["never_imported"], "not_installed": doc["not_installed"]})]
+                         "never_imported": doc["never_imported"], "not_installed": doc["not_installed"],
+                         "imported_eagerly": doc["imported_eagerly"]})]
     lines += [json.dumps({"kind": "event", **e}) for e in doc["events"]]
     lines += [json.dumps({"kind": "never_loaded", **n}) for n in doc["never_loaded"]]
     lines.append(json.dumps({"kind": "end", "events": len(doc["events"])}))
@@ -283,12 +311,14 @@ def _run_exit_actions() -> None:
     for kind, target in list(_exit_actions.items()):
         try:
             if kind == "dir":
-                if deferred_anything():  # helper processes (resource trackers...) add nothing
+                # Helper processes (resource trackers...) add nothing, except to `lazyhook
+                # suggest`, whose profiling run must tell "nothing deferred" from "not active".
+                if deferred_anything() or os.environ.get("LAZYHOOK_PROFILE_ALL"):
                     write_to_directory(target)
             elif kind == "file":
                 path, format = target  # noqa: A001 - the format asked for, or None: by suffix
                 write_report(path, format)
-            elif kind == "summary" and (deferred_anything() or not_installed(never_imported())):
+            elif kind == "summary" and (deferred_anything() or not_installed(never_imported()) or imported_eagerly()):
                 sys.stderr.write(table([snapshot()]) + "\n")
         except Exception as exc:  # noqa: BLE001 - exit must not fail because of a report
             sys.stderr.write(f"lazyhook: could not write the {kind} report: {exc}\n")
@@ -360,7 +390,8 @@ def read_report(path: str) -> tuple[dict, list[str]]:
             doc = {"lazyhook_report": record["lazyhook_report"],
                    "lazyhook_version": record.get("lazyhook_version", "?"), "process": record.get("process", {}),
                    "events": [], "never_loaded": [], "never_imported": record.get("never_imported", []),
-                   "not_installed": record.get("not_installed", [])}
+                   "not_installed": record.get("not_installed", []),
+                   "imported_eagerly": record.get("imported_eagerly", [])}
         elif kind in ("event", "never_loaded"):
             problem = _problem(record, kind)
             if problem:
@@ -483,7 +514,19 @@ def table(reports: list[dict]) -> str:
     if unimported:
         lines.append(f"  configured but never imported ({len(unimported)}): "
                      + ", ".join(f"{n} (not installed)" if n in missing else n for n in unimported))
+    eager = {}
+    for doc in reports:
+        for item in doc.get("imported_eagerly", []):
+            eager.setdefault(item["module"], _eager_text(item))
+    if eager:
+        lines.append(f"  configured but imported eagerly ({len(eager)}): "
+                     + ", ".join(f"{name} ({why})" for name, why in sorted(eager.items())))
     return "\n".join(lines)
+
+
+def _eager_text(item: dict) -> str:
+    at = item.get("at") or {}
+    return f"{item['why']} at {at.get('file')}:{at.get('line')}" if at else item["why"]
 
 
 def chrome_trace(reports: list[dict]) -> dict:
