@@ -152,6 +152,8 @@ if __name__ == "__main__":
     table = subprocess.run([sys.executable, "-m", "lazyhook", "report", str(report_dir)],
                            capture_output=True, text=True, env=runner.env(), check=True).stdout
     assert "across 4 processes" in table and "slow" in table
+    # inner was never loaded by three processes but loaded by one: not "never used" across them.
+    assert "imported but never used, never loaded (1): unused\n" in table + "\n"
     one = subprocess.run([sys.executable, "-m", "lazyhook", "report", str(files[0]), "--format", "json"],
                          capture_output=True, text=True, env=runner.env(), check=True).stdout
     jsonschema = pytest.importorskip("jsonschema")

@@ -506,10 +506,15 @@ def table(reports: list[dict]) -> str:
     top = sum(e["duration_s"] for doc in reports for e in doc.get("events", []) if not e.get("parent"))
     lines.append(f"  {sum(r['loads'] for r in rows)} loads; {top * 1000:.1f} ms in loads started by the program "
                  "(times are inclusive: a load that triggered another contains it)")
-    never = sorted({n["module"] for doc in reports for n in doc.get("never_loaded", [])})
+    # Across processes: never loaded anywhere, never imported anywhere (a worker that
+    # loaded a module answers for the others).
+    loaded = {e["module"] for doc in reports for e in doc.get("events", []) if e.get("status") == "loaded"}
+    never = sorted({n["module"] for doc in reports for n in doc.get("never_loaded", [])} - loaded)
     if never:
         lines.append(f"  imported but never used, never loaded ({len(never)}): {', '.join(never)}")
-    unimported = sorted({n for doc in reports for n in doc.get("never_imported", [])})
+    imported = {record["module"].partition(".")[0] for doc in reports
+                for record in (*doc.get("events", []), *doc.get("never_loaded", []), *doc.get("imported_eagerly", []))}
+    unimported = sorted({n for doc in reports for n in doc.get("never_imported", [])} - imported)
     missing = {n for doc in reports for n in doc.get("not_installed", [])}
     if unimported:
         lines.append(f"  configured but never imported ({len(unimported)}): "
