@@ -491,3 +491,25 @@ def test_a_byte_order_mark_and_a_tool_key_that_is_not_a_table_are_no_problem(ven
     (project / "pyproject.toml").write_text('tool = "unrelated"\n')  # no [tool.lazyhook]: nothing to read
     proc = venv.run(["main.py"], project, PYTHONPATH=str(project), LAZY_IMPORTS="pk2")
     assert proc.stderr == "" and pending(proc) == {"pk": False, "pk2": True}
+
+
+def test_status_says_what_a_plain_python_started_here_does(venv, project):
+    """A lazyhook.toml alone is read by install() and `lazyhook run`, not by a plain
+    `python`: status says so, and the program confirms it."""
+    (project / "lazyhook.toml").write_text('lazy = ["pk"]\n')
+
+    def plain(**env):
+        return json.loads(venv.run(["-m", "lazyhook", "status", "--json"], project, **env).stdout)["plain_python"]
+
+    alone = plain()
+    assert alone["lazy"] == [] and alone["why"].startswith("nothing activates lazyhook at start-up")
+    assert pending(venv.run(["main.py"], project, PYTHONPATH=str(project))) == {"pk": False, "pk2": False}
+    text = venv.run(["-m", "lazyhook", "status"], project).stdout
+    assert "a plain `python` started here: every import eager (nothing activates lazyhook" in text
+    assert "<- in effect wherever lazyhook is active" in text
+    named = plain(LAZY_IMPORTS="pk2")
+    assert named["lazy"] == ["pk", "pk2"] and "LAZY_IMPORTS set" in named["why"]
+    assert pending(venv.run(["main.py"], project, PYTHONPATH=str(project), LAZY_IMPORTS="pk2")) == {
+        "pk": True, "pk2": True}
+    killed = plain(LAZY_IMPORTS="pk2", LAZYHOOK_DISABLE="1")
+    assert killed["lazy"] == [] and "kill switch" in killed["why"]

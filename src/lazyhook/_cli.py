@@ -249,6 +249,7 @@ def status_data() -> dict:
         data["error"] = str(exc)
         return data
     data["kill_switch"] = policy.disabled_by or None
+    data["plain_python"] = _plain_python(data, policy)
     data["sources_found"] = [{"kind": k, "path": p} for k, p in policy.sources_found]
     data["in_effect"] = {"kind": policy.file_in_effect[0], "path": policy.file_in_effect[1]} if policy.file_in_effect else None
     data["lazy"] = dict(sorted(policy.lazy.items()))
@@ -257,6 +258,38 @@ def status_data() -> dict:
     data["never_lazy"] = policy.never_lazy_names()
     data["report"] = policy.report
     return data
+
+
+def _plain_python(data: dict, policy) -> dict:
+    """What a plain ``python`` started here does, and why: only a lazyhook variable or an
+    enabled environment activates lazyhook at start-up (``lazyhook.pth``); a policy file
+    alone is read by ``install()``, ``lazyhook run`` and the pytest and IPython ways in."""
+    from ._policy import ENV_DISABLE, ENV_NAMES, ENV_POLICY
+
+    variables = [name for name in (ENV_NAMES, ENV_POLICY, "LAZYHOOK_PROFILE_ALL", ENV_DISABLE)
+                 if os.environ.get(name)]
+    enabled = bool(data["environment"].get("enabled"))
+    if not variables and not enabled:
+        return {"lazy": [], "why": "nothing activates lazyhook at start-up: no LAZY_IMPORTS, LAZYHOOK_POLICY or "
+                                   "LAZYHOOK_PROFILE_ALL is set and `lazyhook enable` was not run for this "
+                                   "environment; the policy above applies to install(), `lazyhook run`, "
+                                   "`pytest --lazy-imports` and `%load_ext lazyhook`"}
+    by = f"{', '.join(variables)} set" if variables else "`lazyhook enable`"
+    if not enabled and not _pth_installed():
+        return {"lazy": [], "why": f"{by}, but no lazyhook.pth is in this interpreter's site-packages (a source "
+                                   "checkout on PYTHONPATH?): nothing activates lazyhook at start-up"}
+    if policy.disabled_by:
+        return {"lazy": [], "why": f"activated at start-up ({by}), and the kill switch makes every import eager"}
+    lazy = sorted(policy.lazy)
+    why = f"activated at start-up through lazyhook.pth ({by})"
+    return {"lazy": lazy, "why": why if lazy else why + ", but no package is configured lazy"}
+
+
+def _pth_installed() -> bool:
+    import site
+
+    directories = [*site.getsitepackages(), site.getusersitepackages()]
+    return any(os.path.isfile(os.path.join(directory, "lazyhook.pth")) for directory in directories)
 
 
 def _not_installed_with_hints(names: list[str]) -> dict[str, str]:
@@ -300,7 +333,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"kill switch: ON ({data['kill_switch']}): every import is eager")
     print("policy sources found:" if data["sources_found"] else "policy sources found: none")
     for src in data["sources_found"]:
-        mark = "  <- in effect" if data["in_effect"] == src else ""
+        mark = "  <- in effect wherever lazyhook is active" if data["in_effect"] == src else ""
         print(f"  {src['kind']:<16} {src['path']}{mark}")
     print("lazy packages:" if data["lazy"] else "lazy packages: none")
     for name, why in data["lazy"].items():
@@ -315,6 +348,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     if data["never_lazy"]:
         print("never lazy: " + ", ".join(data["never_lazy"]))
     print(f"report at exit: {data['report']}")
+    plain = data["plain_python"]
+    what = f"lazy for {', '.join(plain['lazy'])}" if plain["lazy"] else "every import eager"
+    print(f"a plain `python` started here: {what} ({plain['why']})")
     return 0
 
 
