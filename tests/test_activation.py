@@ -191,22 +191,22 @@ def test_bad_input_warns_once_and_the_program_runs_eagerly(venv, project, case):
         expect = f"{policy}: cannot read policy file ("
     elif case == "tool-not-a-table":  # used to be an AttributeError traceback
         (project / "pyproject.toml").write_text('[tool]\nlazyhook = "pk"\n')
-        env["LAZY_IMPORTS"] = "pk2"
+        env["LAZYHOOK_POLICY"] = str(project / "pyproject.toml")
         expect = "pyproject.toml: [tool.lazyhook] must be a table, e.g. [tool.lazyhook] then lazy = [\"torch\"]"
     elif case == "deeply-nested":  # used to be a RecursionError traceback
-        (project / "lazyhook.toml").write_text("lazy = " + "[" * 3000 + "]" * 3000 + "\n")
-        env["LAZY_IMPORTS"] = "pk2"
-        expect = "lazyhook.toml: not valid TOML here: arrays or tables nested too deeply"
+        policy.write_text("lazy = " + "[" * 3000 + "]" * 3000 + "\n")
+        env["LAZYHOOK_POLICY"] = str(policy)
+        expect = "policy.toml: not valid TOML here: arrays or tables nested too deeply"
     elif case == "presets-string":  # its suggested fix used to be rejected in turn
-        (project / "lazyhook.toml").write_text('presets = "data"\n')
-        env["LAZY_IMPORTS"] = "pk2"
-        expect = "lazyhook.toml:1: key 'presets': must be a list of preset names: ml, data, image, utils, " \
+        policy.write_text('presets = "data"\n')
+        env["LAZYHOOK_POLICY"] = str(policy)
+        expect = "policy.toml:1: key 'presets': must be a list of preset names: ml, data, image, utils, " \
                  "e.g. presets = [\"data\"]; got 'data'"
     elif case == "several-problems":  # every problem, not the first alone
-        (project / "lazyhook.toml").write_text('lazzy = ["pk"]\nreport = 3\n')
-        env["LAZY_IMPORTS"] = "pk2"
-        expect = "lazyhook.toml:1: key 'lazzy': unknown key (did you mean 'lazy'?)"
-        expect2 = "lazyhook.toml:2: key 'report': must be one of"
+        policy.write_text('lazzy = ["pk"]\nreport = 3\n')
+        env["LAZYHOOK_POLICY"] = str(policy)
+        expect = "policy.toml:1: key 'lazzy': unknown key (did you mean 'lazy'?)"
+        expect2 = "policy.toml:2: key 'report': must be one of"
     elif case == "missing-file":
         env["LAZYHOOK_POLICY"] = str(project / "nope.toml")
         expect = "nope.toml: cannot read policy file (No such file or directory)"
@@ -251,9 +251,12 @@ def test_enable_disable_status_leave_the_environment_as_it_was(venv, project):
         assert "sqlalchemy" in status and "never lazy: pk.sub" in status
         killed = venv.run(["main.py"], project, PYTHONPATH=str(project), LAZYHOOK_DISABLE="1")
         assert pending(killed) == {"pk": False, "pk2": False}
-        # A project policy file takes precedence over the environment's.
+        # The trust rule: a policy file in the current directory does not change start-up
+        # (the environment's policy stays in effect); named with LAZYHOOK_POLICY it wins.
         (project / "lazyhook.toml").write_text('lazy = ["pk2"]\n')
-        assert pending(venv.run(["main.py"], project, PYTHONPATH=str(project))) == {"pk": False, "pk2": True}
+        assert pending(venv.run(["main.py"], project, PYTHONPATH=str(project))) == {"pk": True, "pk2": False}
+        named = venv.run(["main.py"], project, PYTHONPATH=str(project), LAZYHOOK_POLICY="lazyhook.toml")
+        assert pending(named) == {"pk": False, "pk2": True}
     finally:
         out = venv.run(["-m", "lazyhook", "disable"], project).stdout
     assert "lazyhook disabled" in out
@@ -506,10 +509,44 @@ def test_status_says_what_a_plain_python_started_here_does(venv, project):
     assert pending(venv.run(["main.py"], project, PYTHONPATH=str(project))) == {"pk": False, "pk2": False}
     text = venv.run(["-m", "lazyhook", "status"], project).stdout
     assert "a plain `python` started here: every import eager (nothing activates lazyhook" in text
-    assert "<- in effect wherever lazyhook is active" in text
-    named = plain(LAZY_IMPORTS="pk2")
-    assert named["lazy"] == ["pk", "pk2"] and "LAZY_IMPORTS set" in named["why"]
+    named = plain(LAZY_IMPORTS="pk2")  # start-up does not read the current directory's file
+    assert named["lazy"] == ["pk2"] and "LAZY_IMPORTS set" in named["why"]
     assert pending(venv.run(["main.py"], project, PYTHONPATH=str(project), LAZY_IMPORTS="pk2")) == {
-        "pk": True, "pk2": True}
+        "pk": False, "pk2": True}
+    assert "lazyhook.toml" in text and "<- in effect for install(), lazyhook run, pytest, IPython" in text
     killed = plain(LAZY_IMPORTS="pk2", LAZYHOOK_DISABLE="1")
     assert killed["lazy"] == [] and "kill switch" in killed["why"]
+
+
+def test_a_policy_file_in_the_current_directory_is_trusted_only_for_its_project(venv, project, tmp_path_factory):
+    """The trust rule (docs/configuration.md): interpreter start-up never reads the current
+    directory's policy files, and a project file read by install() or `lazyhook run` writes
+    reports only inside its own directory (no absolute path, `..` or symlink out)."""
+    outside = tmp_path_factory.mktemp("outside")  # not under the project directory
+    victim = outside / "victim.txt"
+    victim.write_text("precious\n")
+    (project / "lazyhook.toml").write_text(f'lazy = ["pk"]\nreport = "json"\nreport-file = "{victim}"\n')
+    # An interpreter started here with lazyhook active (pip, another project's tool): untouched.
+    started = venv.run(["main.py"], project, PYTHONPATH=str(project), LAZY_IMPORTS="pk2")
+    assert started.stderr == "" and pending(started) == {"pk": False, "pk2": True}
+    assert victim.read_text() == "precious\n"
+    # Code that asks for the policy in effect gets one clear error, and nothing is written.
+    code = "import lazyhook\ntry:\n    lazyhook.install()\nexcept lazyhook.PolicyError as e:\n    print(e)\n"
+    refused = venv.run(["-c", code], project)
+    assert f"lazyhook.toml: key 'report-file': '{victim}' is outside the project directory" in refused.stdout
+    assert "use a relative path such as report-file" in refused.stdout and victim.read_text() == "precious\n"
+    run = venv.run(["-m", "lazyhook", "run", "main.py"], project, PYTHONPATH=str(project))
+    assert "is outside the project directory" in run.stderr and run.stderr.endswith("-- imports stay eager\n")
+    assert victim.read_text() == "precious\n"
+    for escape in (f'report-dir = "../{outside.name}"', 'report-dir = "reports"'):
+        if "reports" in escape:
+            (project / "reports").symlink_to(outside)  # a symlink leading out is refused too
+        (project / "lazyhook.toml").write_text(f'lazy = ["pk"]\n{escape}\n')
+        assert "is outside the project directory" in venv.run(["-c", code], project).stdout
+        assert sorted(p.name for p in outside.iterdir()) == ["victim.txt"]
+    # Inside the project it works, relative to the file's own directory.
+    (project / "reports").unlink()
+    (project / "lazyhook.toml").write_text('lazy = ["pk"]\nreport = "json"\nreport-file = "out/r.json"\n')
+    (project / "out").mkdir()
+    venv.run(["-c", "import lazyhook\nlazyhook.install()\nimport pk\npk.VALUE"], project, PYTHONPATH=str(project))
+    assert json.loads((project / "out" / "r.json").read_text())["events"][0]["module"] == "pk"

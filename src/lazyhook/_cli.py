@@ -249,7 +249,12 @@ def status_data() -> dict:
         data["error"] = str(exc)
         return data
     data["kill_switch"] = policy.disabled_by or None
-    data["plain_python"] = _plain_python(data, policy)
+    # What interpreter start-up reads (the trust rule: not the current directory's files).
+    startup = _policy.resolve(environment_policy=env_policy[0] if env_policy else None,
+                              environment_origin=env_policy[1] if env_policy else "", project_files=False).finish()
+    data["startup_in_effect"] = ({"kind": startup.file_in_effect[0], "path": startup.file_in_effect[1]}
+                                 if startup.file_in_effect else None)
+    data["plain_python"] = _plain_python(data, startup)
     data["sources_found"] = [{"kind": k, "path": p} for k, p in policy.sources_found]
     data["in_effect"] = {"kind": policy.file_in_effect[0], "path": policy.file_in_effect[1]} if policy.file_in_effect else None
     data["lazy"] = dict(sorted(policy.lazy.items()))
@@ -333,7 +338,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"kill switch: ON ({data['kill_switch']}): every import is eager")
     print("policy sources found:" if data["sources_found"] else "policy sources found: none")
     for src in data["sources_found"]:
-        mark = "  <- in effect wherever lazyhook is active" if data["in_effect"] == src else ""
+        at_startup = data["startup_in_effect"] == src
+        if data["in_effect"] == src:
+            mark = "  <- in effect" if at_startup else "  <- in effect for install(), lazyhook run, pytest, IPython"
+        else:
+            mark = "  <- in effect at interpreter start-up" if at_startup else ""
         print(f"  {src['kind']:<16} {src['path']}{mark}")
     print("lazy packages:" if data["lazy"] else "lazy packages: none")
     for name, why in data["lazy"].items():

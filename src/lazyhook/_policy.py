@@ -345,6 +345,27 @@ def _key_problem(key: str, value) -> str | None:
     return None
 
 
+def _confined_reports(table: dict, path: str) -> dict:
+    """A project file's report paths, made absolute inside the file's own directory.
+
+    A file found in the current directory must not make an interpreter write outside
+    that project: an absolute path, ``..`` or a symlink leading out is refused."""
+    keys = [key for key in ("report-file", "report-dir") if key in table]
+    if not keys:
+        return table
+    project = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    table = dict(table)
+    for key in keys:
+        target = os.path.realpath(os.path.join(project, table[key]))
+        if os.path.commonpath([project, target]) != project:
+            raise PolicyError(
+                f"{path}: key {key!r}: {table[key]!r} is outside the project directory {project}; a policy file found "
+                f"in the current directory writes reports only inside its project: use a relative path such as "
+                f"{key} = \"lazyhook-reports\", or set {ENV_REPORT_FILE if key == 'report-file' else ENV_REPORT_DIR}")
+        table[key] = target
+    return table
+
+
 def apply_table(policy: Policy, table: dict, origin: str) -> None:
     for item in table.get("lazy", ()):
         if item.startswith("@"):
@@ -366,14 +387,21 @@ def apply_table(policy: Policy, table: dict, origin: str) -> None:
     policy.priorities.update(table.get("priorities", {}))
 
 
-def find_policy_file(environ, cwd: str) -> tuple[list[tuple[str, str]], tuple[str, str, dict] | None]:
-    """Every policy file present, and the one in effect (the first in precedence order)."""
+PROJECT_FILES = ("lazyhook.toml", "pyproject.toml")  # found in the current directory, not named
+
+
+def find_policy_file(environ, cwd: str, project_files: bool = True
+                     ) -> tuple[list[tuple[str, str]], tuple[str, str, dict] | None]:
+    """Every policy file present, and the one in effect (the first in precedence order).
+    ``project_files=False`` (interpreter start-up) looks only at ``LAZYHOOK_POLICY``."""
     found: list[tuple[str, str]] = []
     chosen = None
     explicit = environ.get(ENV_POLICY)
     if explicit:
         found.append(("LAZYHOOK_POLICY", explicit))
         chosen = ("LAZYHOOK_POLICY", explicit, read_table(explicit, "LAZYHOOK_POLICY"))
+    if not project_files:
+        return found, chosen
     local = os.path.join(cwd, "lazyhook.toml")
     if os.path.isfile(local):
         found.append(("lazyhook.toml", local))
@@ -390,7 +418,7 @@ def find_policy_file(environ, cwd: str) -> tuple[list[tuple[str, str]], tuple[st
 
 
 def resolve(environ=None, cwd: str | None = None, environment_policy: dict | None = None,
-            environment_origin: str = "", files: bool = True) -> Policy:
+            environment_origin: str = "", files: bool = True, project_files: bool = True) -> Policy:
     """The policy in effect.  Precedence (first wins for files; names add up):
 
     1. ``LAZYHOOK_DISABLE`` set true: nothing is lazy.
@@ -400,7 +428,11 @@ def resolve(environ=None, cwd: str | None = None, environment_policy: dict | Non
     3. ``LAZY_IMPORTS`` names and presets are added to that file's.
     4. Names passed to ``install()`` are added last.
 
-    ``files=False`` ignores every file and variable but the kill switch.
+    ``files=False`` ignores every file and variable but the kill switch.  The trust rule
+    (docs/configuration.md): ``project_files=False``, at interpreter start-up, skips the
+    files found in the current directory (an interpreter started there, ``pip`` or
+    another project's tool, was not necessarily started for that project), and a
+    project file's ``report-file``/``report-dir`` must lie inside its own directory.
     """
     environ = os.environ if environ is None else environ
     policy = Policy()
@@ -409,7 +441,7 @@ def resolve(environ=None, cwd: str | None = None, environment_policy: dict | Non
         policy.disabled_by = f"{ENV_DISABLE}={environ.get(ENV_DISABLE)}"
     if not files:
         return policy
-    found, chosen = find_policy_file(environ, os.getcwd() if cwd is None else cwd)
+    found, chosen = find_policy_file(environ, os.getcwd() if cwd is None else cwd, project_files)
     if environment_policy is not None:
         found.append(("environment", environment_origin))
         if chosen is None:
@@ -418,6 +450,8 @@ def resolve(environ=None, cwd: str | None = None, environment_policy: dict | Non
     if chosen is not None:
         kind, path, table = chosen
         policy.file_in_effect = (kind, path)
+        if table and kind in PROJECT_FILES:
+            table = _confined_reports(table, path)
         if table:
             apply_table(policy, table, path if kind != "environment" else f"environment policy ({path})")
     names_text = environ.get(ENV_NAMES)

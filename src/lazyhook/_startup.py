@@ -28,7 +28,9 @@ def activate(environment_policy: dict | None = None, origin: str = "", via: str 
     try:
         from . import _policy, install_policy
 
-        policy = _policy.resolve(environment_policy=environment_policy, environment_origin=origin)
+        # The trust rule: start-up never reads the current directory's policy files.
+        policy = _policy.resolve(environment_policy=environment_policy, environment_origin=origin,
+                                 project_files=False)
         import os
 
         # `lazyhook suggest`: every third-party package is lazy, to see which get used.
