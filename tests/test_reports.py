@@ -331,3 +331,65 @@ lazyhook.write_report({str(report)!r})
     assert [item["module"] for item in document["imported_eagerly"]] == eager
     assert document["imported_eagerly"][-1] == {"module": "tryme", "why": "in a try block or except clause",
                                                 "at": {"file": main, "line": 7}}
+
+
+MULTIPROCESSING_APP = """
+import multiprocessing as mp, os, signal, sys, time
+import costly
+
+def work(i):
+    return costly.VALUE + i
+
+def wait_for_term(ready):
+    costly.VALUE
+    ready.set()
+    time.sleep(60)
+
+if __name__ == "__main__":
+    how = sys.argv[1]
+    if how in ("fork", "forkserver", "spawn"):
+        process = mp.get_context(how).Process(target=work, args=(1,))
+        process.start()
+        process.join()
+    elif how == "pool":  # Pool.__exit__ terminates its workers (SIGTERM)
+        with mp.get_context("spawn").Pool(2) as pool:
+            pool.map(work, range(2), chunksize=1)
+            pool.map(time.sleep, [0.5, 0.5], chunksize=1)  # each worker has had a task
+    elif how == "sigterm" or how == "sigkill":
+        ready = mp.get_context("spawn").Event()
+        process = mp.get_context("spawn").Process(target=wait_for_term, args=(ready,))
+        process.start()
+        ready.wait(60)
+        time.sleep(0.5)
+        os.kill(process.pid, signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
+        process.join()
+    elif how == "os.fork":  # the parent loads, then forks a child that exits normally
+        costly.VALUE
+        pid = os.fork()
+        if pid == 0:
+            sys.exit(0)
+        os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.parametrize("how, processes, loads", [
+    ("fork", 2, 1), ("forkserver", 2, 1), ("spawn", 2, 1), ("pool", 3, 2), ("sigterm", 2, 1),
+    ("sigkill", 2, 1), ("os.fork", 2, 1),
+])
+def test_every_process_reports_its_own_loads_exactly_once(runner, tmp_path, how, processes, loads):
+    """LAZYHOOK_REPORT_DIR whatever the start method and however a process ends short of
+    SIGKILL (fork/forkserver children leave through os._exit, Pool workers are terminated,
+    SIGTERM); a forked child does not re-report its parent's loads; after a SIGKILL the
+    lines written before it are read."""
+    runner.packages({"costly/__init__.py": "import time\ntime.sleep(0.05)\nVALUE = 1\n"})
+    report_dir = tmp_path / "reports"
+    runner.run(MULTIPROCESSING_APP, how, env={"LAZY_IMPORTS": "costly", "LAZYHOOK_REPORT_DIR": str(report_dir)},
+               timeout=180)
+    files = sorted(report_dir.iterdir())
+    assert len(files) == processes, [f.name for f in files]
+    merged = subprocess.run([sys.executable, "-m", "lazyhook", "report", str(report_dir), "--format", "json"],
+                            capture_output=True, text=True, env=runner.env(), check=True)
+    rows = {row["module"]: row for row in json.loads(merged.stdout)["modules"]}
+    assert rows["costly"]["loads"] == loads
+    cut_off = [line for line in merged.stderr.splitlines() if "no end record" in line]
+    assert len(cut_off) == (1 if how == "sigkill" else 0), merged.stderr

@@ -71,6 +71,9 @@ _failed_here: dict = {}
 # Child modules a parent's body imported while an eager import of that child was
 # already under way: the finder hands them back instead of running them again.
 adopt_next: dict[str, object] = {}
+# In a forked child: the loads its parent had finished (ids of entries), which the
+# child's reports leave out (each process reports its own loads once).
+inherited_loads: set[int] = set()
 
 
 class LazyImportError(ImportError):
@@ -535,7 +538,7 @@ def _reset() -> None:
     global would_defer
     with _registry_lock:
         for registry in (_entries, _by_name, _trees, _substitutes, _failed, _loading_stack, adopt_next,
-                         requested_use, _failed_here):
+                         requested_use, _failed_here, inherited_loads):
             registry.clear()
         del _history[:]
         del listeners[:]
@@ -552,6 +555,7 @@ def _after_fork_in_child() -> None:
     global _registry_lock
     _registry_lock = RLock()  # held at the fork by a thread that is gone, perhaps
     me = get_ident()
+    inherited_loads.update(id(e) for e in _history if e.state in (LOADED, FAILED))
     for entry in [e for e in _history if e.state == LOADING and e.thread != me]:
         _cpython.mark_initializing(entry.spec, False)
         _cpython.forget_module_lock(entry.root)

@@ -25,9 +25,15 @@ _atexit_registered = False
 
 def _reset() -> None:
     """Forget callbacks and exit reports (``lazyhook._reset_state``, for test isolation)."""
+    global _directory_report
     _callbacks.clear()
     _exit_actions.clear()
     file_labels.clear()
+    if _directory_report is not None:
+        _directory_report.forget_parents_file()
+        _directory_report = None
+    if _stream_to_directory in _lazymodule.listeners:
+        _lazymodule.listeners.remove(_stream_to_directory)
 
 
 # --- events ---------------------------------------------------------------------------
@@ -100,8 +106,11 @@ def event_of(entry) -> dict:
 
 
 def events() -> list[dict]:
-    """Every lazy load recorded so far, in the order the loads finished."""
-    return [event_of(e) for e in list(_lazymodule._history) if e.state in ("loaded", "failed")]
+    """Every lazy load this process performed, in the order the loads finished (a forked
+    child leaves out its parent's: each process reports its own loads exactly once)."""
+    inherited = _lazymodule.inherited_loads
+    return [event_of(e) for e in list(_lazymodule._history)
+            if e.state in ("loaded", "failed") and id(e) not in inherited]
 
 
 def _interpreter_pending() -> dict[str, tuple[str, int, str]]:
@@ -276,45 +285,183 @@ def write_report(path: str, format: str | None = None) -> str:  # noqa: A002
     return path
 
 
-def write_to_directory(directory: str) -> str:
-    """One JSON Lines file per process; names never collide; never half-written."""
-    import socket
-    import uuid
+class _DirectoryReport:
+    """This process's JSON Lines file in a report directory, written as loads happen.
 
-    os.makedirs(directory, exist_ok=True)
-    doc = snapshot()
-    lines = [json.dumps({"kind": "header", "lazyhook_report": SCHEMA_VERSION,
-                         "lazyhook_version": __version__, "process": doc["process"],
-                         "never_imported": doc["never_imported"], "not_installed": doc["not_installed"],
-                         "imported_eagerly": doc["imported_eagerly"]})]
-    lines += [json.dumps({"kind": "event", **e}) for e in doc["events"]]
-    lines += [json.dumps({"kind": "never_loaded", **n}) for n in doc["never_loaded"]]
-    lines.append(json.dumps({"kind": "end", "events": len(doc["events"])}))
-    name = f"lazyhook-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
-    path = os.path.join(directory, name)
-    write_atomically(path, "\n".join(lines) + "\n")
-    return path
+    The header goes out with the first load (or at exit), each load's event line as it
+    finishes, the never-loaded lines and the end record at exit: a process killed by
+    SIGKILL leaves every line it wrote before, which ``lazyhook report`` reads.  A forked
+    child starts a file of its own.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.fd: int | None = None
+        self.path = ""
+        self.pid = os.getpid()
+
+    def _write(self, records: list[dict]) -> None:
+        if self.fd is None or self.pid != os.getpid():
+            import socket
+            import uuid
+
+            os.makedirs(self.directory, exist_ok=True)
+            self.pid = os.getpid()
+            name = f"lazyhook-{socket.gethostname()}-{self.pid}-{uuid.uuid4().hex[:8]}.jsonl"
+            self.path = os.path.join(self.directory, name)
+            # O_EXCL|O_NOFOLLOW: a new file of our own, never one planted under this name.
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
+                              | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o644)
+            records = [{"kind": "header", "lazyhook_report": SCHEMA_VERSION, "lazyhook_version": __version__,
+                        "process": _process_record()}, *records]
+        data = "".join(json.dumps(record) + "\n" for record in records).encode()
+        while data:  # one write per call: lines of two threads never interleave
+            written = os.write(self.fd, data)
+            data = data[written:]
+
+    def event(self, entry) -> None:
+        if entry.state in ("loaded", "failed") and id(entry) not in _lazymodule.inherited_loads:
+            self._write([{"kind": "event", **event_of(entry)}])
+
+    def finish(self) -> str:
+        self._write([*({"kind": "never_loaded", **n} for n in never_loaded()),
+                     {"kind": "end", "events": len(events()), "never_imported": never_imported(),
+                      "not_installed": not_installed(never_imported()), "imported_eagerly": imported_eagerly()}])
+        os.close(self.fd)
+        self.fd = None
+        return self.path
+
+    def forget_parents_file(self) -> None:
+        """In a forked child: the parent's descriptor is the parent's; start anew."""
+        if self.fd is not None:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+        self.fd = None
+
+
+_directory_report: _DirectoryReport | None = None
+
+
+def _process_record() -> dict:
+    import socket
+    import time
+
+    return {"pid": os.getpid(), "host": socket.gethostname(), "argv": list(sys.argv),
+            "python": sys.version.split()[0], "started_at": process_start(), "written_at": time.time()}
+
+
+def write_to_directory(directory: str) -> str:
+    """This process's report as one JSON Lines file in ``directory`` (names never collide)."""
+    report = _DirectoryReport(directory)
+    for entry in list(_lazymodule._history):
+        report.event(entry)
+    return report.finish()
 
 
 def at_exit(kind: str, target: str | None = None) -> None:
-    """Register one report to produce when the interpreter exits (idempotent per kind)."""
-    global _atexit_registered
+    """Register one report to produce when the process ends (idempotent per kind): at
+    interpreter exit, at SIGTERM (when the program has no handler of its own), and at
+    the end of a multiprocessing child started by fork or forkserver (which leaves
+    through ``os._exit``, past ``atexit``)."""
+    global _atexit_registered, _directory_report
     if not _atexit_registered:
         import atexit
 
         atexit.register(_run_exit_actions)
         _atexit_registered = True
+        _report_at_sigterm()
+    if kind == "dir":
+        if _directory_report is None:
+            _lazymodule.listeners.append(_stream_to_directory)
+        _directory_report = _DirectoryReport(target)
     _exit_actions[kind] = target
 
 
+def _stream_to_directory(entry) -> None:
+    report = _directory_report
+    if report is not None:
+        try:
+            report.event(entry)
+        except OSError as exc:
+            _lazymodule.listeners.remove(_stream_to_directory)
+            sys.stderr.write(f"lazyhook: could not write the dir report: {exc}\n")
+
+
+def _report_at_sigterm() -> None:
+    """SIGTERM (``Pool.terminate()``, a supervisor's stop) ends a process past ``atexit``:
+    write the reports first, then end as SIGTERM would have.  Only where the program
+    left SIGTERM at its default, and only from the main thread (where handlers live)."""
+    import signal
+
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, AttributeError, OSError):  # not the main thread; no SIGTERM here
+        pass
+
+
+def _on_sigterm(signum, frame) -> None:
+    import signal
+
+    _run_exit_actions()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+_exit_done_in: int | None = None  # the pid whose reports were produced (once per process)
+
+
+def _after_fork_in_child() -> None:
+    """A forked child reports its own loads: a file of its own, its own start time, and
+    (a multiprocessing child, which ends in ``os._exit``) a finalizer that writes it."""
+    global _START, _exit_done_in
+    _START = None
+    _exit_done_in = None
+    if _directory_report is not None:
+        _directory_report.forget_parents_file()
+    mp_util = sys.modules.get("multiprocessing.util")
+    if _exit_actions and mp_util is not None:
+        # Process._bootstrap clears the finalizers, then runs the after-fork callbacks.
+        mp_util.register_after_fork(_FINALIZER_OWNER, _finalize_in_multiprocessing_child)
+
+
+class _FinalizerOwner:
+    """What multiprocessing's after-fork registry keeps a weak reference to."""
+
+
+_FINALIZER_OWNER = _FinalizerOwner()
+
+
+def _finalize_in_multiprocessing_child(_owner) -> None:
+    mp_util = sys.modules.get("multiprocessing.util")
+    if mp_util is not None:
+        mp_util.Finalize(None, _run_exit_actions, exitpriority=-100)
+
+
+try:
+    from os import register_at_fork as _register_at_fork
+except ImportError:  # pragma: no cover - no fork on this platform
+    pass
+else:
+    _register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _run_exit_actions() -> None:
+    global _exit_done_in
+    if _exit_done_in == os.getpid():
+        return  # SIGTERM, a multiprocessing finalizer and atexit: one report per process
+    _exit_done_in = os.getpid()
     for kind, target in list(_exit_actions.items()):
         try:
             if kind == "dir":
                 # Helper processes (resource trackers...) add nothing, except to `lazyhook
                 # suggest`, whose profiling run must tell "nothing deferred" from "not active".
-                if deferred_anything() or os.environ.get("LAZYHOOK_PROFILE_ALL"):
-                    write_to_directory(target)
+                report = _directory_report
+                if report is not None and (report.fd is not None or deferred_anything()
+                                           or os.environ.get("LAZYHOOK_PROFILE_ALL")):
+                    report.finish()
             elif kind == "file":
                 path, format = target  # noqa: A001 - the format asked for, or None: by suffix
                 write_report(path, format)
@@ -400,6 +547,9 @@ def read_report(path: str) -> tuple[dict, list[str]]:
                 doc["events" if kind == "event" else "never_loaded"].append(record)
         elif kind == "end":
             complete = True
+            for field in ("never_imported", "not_installed", "imported_eagerly"):
+                if field in record:  # known only at exit: the end record carries them
+                    doc[field] = record[field]
     if doc is None:
         raise ReportError(f"{path}: not a lazyhook report (empty)")
     if not complete:
