@@ -658,8 +658,8 @@ def table(reports: list[dict]) -> str:
                  "(times are inclusive: a load that triggered another contains it)")
     # Across processes: never loaded anywhere, never imported anywhere (a worker that
     # loaded a module answers for the others).
-    loaded = {e["module"] for doc in reports for e in doc.get("events", []) if e.get("status") == "loaded"}
-    never = sorted({n["module"] for doc in reports for n in doc.get("never_loaded", [])} - loaded)
+    used = {e["module"] for doc in reports for e in doc.get("events", [])}  # loaded, or failed trying
+    never = sorted({n["module"] for doc in reports for n in doc.get("never_loaded", [])} - used)
     if never:
         lines.append(f"  imported but never used, never loaded ({len(never)}): {', '.join(never)}")
     imported = {record["module"].partition(".")[0] for doc in reports
