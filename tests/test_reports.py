@@ -186,7 +186,7 @@ def test_report_command_rejects_foreign_and_newer_files_and_reads_truncated_ones
     proc = report(truncated)
     assert proc.returncode == 0, proc.stderr
     assert "line 3 is cut off (truncated file); skipped it" in proc.stderr
-    assert "no end record" in proc.stderr and "read 1 events" in proc.stderr
+    assert "no end record" in proc.stderr and "read its 1 loads" in proc.stderr
     assert "slow" in proc.stdout or "inner" in proc.stdout
     # One incomplete event (no duration) in a directory of good reports: that line is
     # skipped and named, every good file is reported (it used to die with a KeyError).
@@ -400,19 +400,25 @@ if __name__ == "__main__":
     ("sigkill", 2, 1), ("os.fork", 2, 1),
 ])
 def test_every_process_reports_its_own_loads_exactly_once(runner, tmp_path, how, processes, loads):
-    """LAZYHOOK_REPORT_DIR whatever the start method and however a process ends short of
-    SIGKILL (fork/forkserver children leave through os._exit, Pool workers are terminated,
-    SIGTERM); a forked child does not re-report its parent's loads; after a SIGKILL the
-    lines written before it are read."""
+    """LAZYHOOK_REPORT_DIR whatever the start method and however a process ends
+    (fork/forkserver children leave through os._exit, Pool workers are terminated by
+    SIGTERM, SIGKILL): each load's line is written as it finishes; a forked child does
+    not re-report its parent's loads."""
     runner.packages({"costly/__init__.py": "import time\ntime.sleep(0.05)\nVALUE = 1\n"})
     report_dir = tmp_path / "reports"
     runner.run(MULTIPROCESSING_APP, how, env={"LAZY_IMPORTS": "costly", "LAZYHOOK_REPORT_DIR": str(report_dir)},
                timeout=180)
     files = sorted(report_dir.iterdir())
-    assert len(files) == processes, [f.name for f in files]
+    # (3.14+: the forkserver also imports the main module, deferring costly: one more file.)
+    assert len(files) == processes + (how == "forkserver" and sys.version_info >= (3, 14)), [f.name for f in files]
     merged = subprocess.run([sys.executable, "-m", "lazyhook", "report", str(report_dir), "--format", "json"],
                             capture_output=True, text=True, env=runner.env(), check=True)
     rows = {row["module"]: row for row in json.loads(merged.stdout)["modules"]}
     assert rows["costly"]["loads"] == loads
+    # Ended by a signal, a process keeps its loads but not its end record (lazyhook
+    # installs no signal handler); Pool workers end by SIGTERM unless they exited first.
     cut_off = [line for line in merged.stderr.splitlines() if "no end record" in line]
-    assert len(cut_off) == (1 if how == "sigkill" else 0), merged.stderr
+    if how == "pool":
+        assert len(cut_off) <= 2, merged.stderr
+    else:
+        assert len(cut_off) == (1 if how in ("sigterm", "sigkill") else 0), merged.stderr

@@ -362,16 +362,19 @@ def write_to_directory(directory: str) -> str:
 
 def at_exit(kind: str, target: str | None = None) -> None:
     """Register one report to produce when the process ends (idempotent per kind): at
-    interpreter exit, at SIGTERM (when the program has no handler of its own), and at
-    the end of a multiprocessing child started by fork or forkserver (which leaves
-    through ``os._exit``, past ``atexit``)."""
+    interpreter exit, and at the end of a multiprocessing child started by fork or
+    forkserver (which leaves through ``os._exit``, past ``atexit``).
+
+    No signal handler: a Python-level SIGTERM handler keeps a process blocked in C code
+    (a lock wait, a long computation) from ending when told to; 3.15's
+    multiprocessing workers then never end at ``Pool.terminate()``.  A report directory
+    gets each load's line as it happens instead, which any ending keeps."""
     global _atexit_registered, _directory_report
     if not _atexit_registered:
         import atexit
 
         atexit.register(_run_exit_actions)
         _atexit_registered = True
-        _report_at_sigterm()
     if kind == "dir":
         if _directory_report is None:
             _lazymodule.listeners.append(_stream_to_directory)
@@ -387,27 +390,6 @@ def _stream_to_directory(entry) -> None:
         except OSError as exc:
             _lazymodule.listeners.remove(_stream_to_directory)
             sys.stderr.write(f"lazyhook: could not write the dir report: {exc}\n")
-
-
-def _report_at_sigterm() -> None:
-    """SIGTERM (``Pool.terminate()``, a supervisor's stop) ends a process past ``atexit``:
-    write the reports first, then end as SIGTERM would have.  Only where the program
-    left SIGTERM at its default, and only from the main thread (where handlers live)."""
-    import signal
-
-    try:
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, _on_sigterm)
-    except (ValueError, AttributeError, OSError):  # not the main thread; no SIGTERM here
-        pass
-
-
-def _on_sigterm(signum, frame) -> None:
-    import signal
-
-    _run_exit_actions()
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGTERM)
 
 
 _exit_done_in: int | None = None  # the pid whose reports were produced (once per process)
@@ -451,7 +433,7 @@ else:
 def _run_exit_actions() -> None:
     global _exit_done_in
     if _exit_done_in == os.getpid():
-        return  # SIGTERM, a multiprocessing finalizer and atexit: one report per process
+        return  # a multiprocessing finalizer, then atexit: one report per process
     _exit_done_in = os.getpid()
     for kind, target in list(_exit_actions.items()):
         try:
@@ -553,8 +535,8 @@ def read_report(path: str) -> tuple[dict, list[str]]:
     if doc is None:
         raise ReportError(f"{path}: not a lazyhook report (empty)")
     if not complete:
-        notes.append(f"{path}: no end record (the process was cut off while writing); "
-                     f"read {len(doc['events'])} events")
+        notes.append(f"{path}: no end record (the process ended by a signal, or was cut off); "
+                     f"read its {len(doc['events'])} loads, without its never-loaded modules")
     return doc, notes
 
 
