@@ -34,6 +34,18 @@ def hit(name):
 """
 
 
+# A package whose body appends its name to the file named by $LOADS: a test sees when,
+# and how many times, the body ran (the pytest plugin's and the IPython extension's tests).
+LOGGED_PACKAGE = """
+import os
+with open(os.environ["LOADS"], "a") as log:
+    log.write(__name__ + "\\n")
+value = 41
+def answer():
+    return value + 1
+"""
+
+
 class Runner:
     """Writes packages and runs scripts in a fresh interpreter with them on sys.path."""
 

@@ -9,19 +9,12 @@ import textwrap
 
 import pytest
 
-from conftest import Runner
+from conftest import LOGGED_PACKAGE, Runner
 
 pytest.importorskip("IPython", reason="the IPython extension's tests need the `test` extra")
 
 HEAVY = {
-    "heavy/__init__.py": """
-        import os
-        with open(os.environ["LOADS"], "a") as log:
-            log.write("heavy\\n")
-        value = 41
-        def answer():
-            return value + 1
-    """,
+    "heavy/__init__.py": LOGGED_PACKAGE,
 }
 
 SHELL = """
@@ -146,7 +139,7 @@ def test_the_policy_in_effect_and_the_kill_switch_apply(shell):
 
 
 def test_off_and_unload_make_later_imports_eager(shell):
-    shell.packages({"heavy2/__init__.py": HEAVY["heavy/__init__.py"].replace("heavy", "heavy2")})
+    shell.packages({"heavy2/__init__.py": LOGGED_PACKAGE})
     out, _ = run_cells(shell, """
         cell("%load_ext lazyhook")
         cell("%lazyhook on heavy,heavy2")

@@ -9,17 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Runner
+from conftest import LOGGED_PACKAGE, Runner
 
 HEAVY = {
-    "heavy/__init__.py": """
-        import os
-        with open(os.environ["LOADS"], "a") as log:
-            log.write("heavy\\n")
-        value = 41
-        def answer():
-            return value + 1
-    """,
+    "heavy/__init__.py": LOGGED_PACKAGE,
     "other/__init__.py": "raise RuntimeError('other is configured lazy and never used')\n",
 }
 
