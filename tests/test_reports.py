@@ -363,6 +363,10 @@ import costly
 def work(i):
     return costly.VALUE + i
 
+def load_then_say_so(started):
+    costly.VALUE
+    started.put(os.getpid())
+
 def wait_for_term(ready):
     costly.VALUE
     ready.set()
@@ -375,9 +379,10 @@ if __name__ == "__main__":
         process.start()
         process.join()
     elif how == "pool":  # Pool.__exit__ terminates its workers (SIGTERM)
-        with mp.get_context("spawn").Pool(2) as pool:
-            pool.map(work, range(2), chunksize=1)
-            pool.map(time.sleep, [0.5, 0.5], chunksize=1)  # each worker has had a task
+        ctx = mp.get_context("spawn")
+        started = ctx.Queue()
+        with ctx.Pool(2, initializer=load_then_say_so, initargs=(started,)) as pool:
+            started.get(timeout=60), started.get(timeout=60)  # both workers have loaded costly
     elif how == "sigterm" or how == "sigkill":
         ready = mp.get_context("spawn").Event()
         process = mp.get_context("spawn").Process(target=wait_for_term, args=(ready,))
