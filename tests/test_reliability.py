@@ -405,3 +405,61 @@ print(json.dumps({{"seen": seen, "after": pkg.X, "type": type(pkg).__name__,
     eager = out(runner.run(script.format(setup="")))
     lazy = out(runner.run(script.format(setup="import lazyhook\nlazyhook.install(['pkg'])")))
     assert eager == lazy == {"seen": ["real", "real"], "after": "real", "type": "module", "current": True}
+
+
+CALLABLE_MODULE = {
+    "callme/__init__.py": """
+import sys
+
+class Replacement:
+    VALUE = 5
+
+    def __call__(self, x):
+        return x + 1
+
+sys.modules[__name__] = Replacement()
+""",
+    "other_importer.py": "import callme\n",
+}
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_package_that_replaces_itself_with_a_callable_is_bound_as_eager_binds_it(runner, lazy):
+    """Class 17: `import callme` binds what the body put in sys.modules; the importing
+    module's names for it are that object (3.15: the placeholder resolves to it); another
+    module that imported it while pending holds a forwarder that calls and reads it."""
+    runner.packages(CALLABLE_MODULE)
+    res = out(runner.run(("import lazyhook\nlazyhook.install(['callme'])\n" if lazy else "") + """
+import json, sys
+import callme
+import other_importer
+alias = callme
+result = callme(1)
+print(json.dumps({"call": result, "value": callme.VALUE, "same": callme is sys.modules["callme"],
+                  "alias": alias is sys.modules["callme"], "other_call": other_importer.callme(2),
+                  "other_value": other_importer.callme.VALUE, "callable": callable(other_importer.callme)}))
+"""))
+    assert res["call"] == 2 and res["value"] == 5 and res["other_call"] == 3 and res["other_value"] == 5
+    assert res["same"] is True and res["alias"] is True and res["callable"] is True
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_calling_a_module_whose_body_makes_it_callable_works_as_eager(runner, lazy):
+    """Class 16: a body that sets its module's class to a callable subclass; the first use
+    is a call.  A plain module called is the same TypeError as eager."""
+    runner.packages({
+        "callsub/__init__.py": "import sys, types\nclass M(types.ModuleType):\n"
+                               "    def __call__(self, x):\n        return x * 3\nsys.modules[__name__].__class__ = M\n",
+        "plain/__init__.py": "X = 1\n",
+    })
+    res = out(runner.run(("import lazyhook\nlazyhook.install(['callsub', 'plain'])\n" if lazy else "") + """
+import json
+import callsub, plain
+try:
+    plain(1)
+    error = None
+except TypeError as exc:
+    error = str(exc)
+print(json.dumps({"call": callsub(2), "error": error, "x": plain.X}))
+"""))
+    assert res == {"call": 6, "error": "'module' object is not callable", "x": 1}

@@ -137,7 +137,7 @@ class LazyFinder:
             if "importlib.util" not in sys.modules:
                 self.watched.add("importlib.util")  # register LazyHookLoader when it arrives
             site = _frames.caller_site(statement)
-            spec.loader = LazyHookLoader(spec.loader, site)
+            spec.loader = LazyHookLoader(spec.loader, site, statement.f_globals)
             return spec
         return self._eager_spec(name, spec)
 

@@ -88,7 +88,7 @@ class Entry:
     __slots__ = (
         "name", "root", "module", "spec", "loader", "state", "thread", "final_class",
         "import_site", "first_use", "error", "start", "duration", "thread_name",
-        "wall_start", "rss_before", "rss_after", "imported", "parent", "initial",
+        "wall_start", "rss_before", "rss_after", "imported", "parent", "initial", "importer_namespace",
     )
 
     def __init__(self, module, spec, loader, import_site, final_class) -> None:
@@ -112,6 +112,9 @@ class Entry:
         self.imported: list[str] = []  # modules that entered sys.modules during the body
         self.parent: str | None = None  # the lazy load this one ran inside, if any
         self.initial: dict = {}  # the module's attributes before its body ran, for a retry
+        # The namespace the deferring statement bound the module in: a body that replaces
+        # its module in sys.modules has that binding rebound to the replacement.
+        self.importer_namespace: dict | None = None
 
     def failure(self) -> LazyImportError:
         file, line, _func = self.import_site
@@ -165,12 +168,13 @@ def lazy_class_for(cls: type) -> type | None:
     return combined
 
 
-def defer(module, spec, loader, import_site) -> bool:
+def defer(module, spec, loader, import_site, importer_namespace: dict | None = None) -> bool:
     """Make ``module`` pending instead of executing it; False when it cannot be."""
     lazy_cls = lazy_class_for(type(module))
     if lazy_cls is None:
         return False
     entry = Entry(module, spec, loader, import_site, type(module))
+    entry.importer_namespace = importer_namespace
     entry.initial = dict(module.__dict__)  # what the import system set: __name__, __spec__...
     with _registry_lock:
         try:
@@ -279,13 +283,20 @@ def _finish(entry: Entry) -> None:
         # transformers/diffusers put their own module object in sys.modules: eager
         # import would have returned (and bound on the parent) that object instead.
         _substitutes[id(module)] = replacement
-        object.__setattr__(module, "__class__", _Substituted)
+        object.__setattr__(module, "__class__", _SubstitutedCallable if callable(replacement) else _Substituted)
         parent_name, _, child = entry.name.rpartition(".")
         parent = sys.modules.get(parent_name) if parent_name else None
         if parent is not None:
             parent_dict = object.__getattribute__(parent, "__dict__")
             if parent_dict.get(child) is module:
                 parent_dict[child] = replacement
+        # The importing module's own names for it (``import pkg``, ``import pkg as p``)
+        # now name what eager import would have bound; copies made before stay forwarders.
+        namespace = entry.importer_namespace
+        if namespace is not None:
+            for key, value in list(namespace.items()):
+                if value is module:
+                    namespace[key] = replacement
     else:
         object.__setattr__(module, "__class__", entry.final_class)
     entry.state = LOADED
@@ -298,6 +309,7 @@ def _release(entry: Entry) -> None:
     reference to the module, so one removed from ``sys.modules`` can be freed."""
     entry.module = None
     entry.initial = {}
+    entry.importer_namespace = None
 
 
 def _rss() -> int | None:
@@ -734,6 +746,18 @@ class _LazyModule(ModuleType):
             return _raw(self, attr)
         return getattr(self, attr)
 
+    def __call__(self, *args, **kwargs):
+        """Calling a pending module loads it, then calls what eager import would have
+        bound: a module whose body set ``__class__`` to a callable subclass, or put a
+        callable in ``sys.modules`` (3.15: the placeholder resolves to it first).  So
+        ``callable()`` of a pending module answers True: before its body runs, nothing
+        can tell."""
+        load_now(self, "__call__")
+        target = _substitutes.get(id(self), self)
+        if isinstance(target, _LazyModule):  # its own body calling it while it runs
+            raise TypeError(f"{type(target).__mro__[-2].__name__!r} object is not callable")
+        return target(*args, **kwargs)
+
     def __setattr__(self, attr, value):
         entry = _entries.get(id(self))
         if entry is not None and entry.state == PENDING and attr in _SET_WITHOUT_LOADING:
@@ -783,6 +807,13 @@ class _Substituted(ModuleType):
 
     def __repr__(self):
         return repr(_substitutes[id(self)])
+
+
+class _SubstitutedCallable(_Substituted):
+    """A forwarder to a callable replacement (a "callable module"): calls it."""
+
+    def __call__(self, *args, **kwargs):
+        return _substitutes[id(self)](*args, **kwargs)
 
 
 # Frames between a module body and the line that used the module (docstring of

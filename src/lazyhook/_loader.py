@@ -43,13 +43,14 @@ class LazyHookLoader(_WrappingLoader):
     the module's ``__loader__`` and ``__spec__.loader`` are the real loader again.
     """
 
-    def __init__(self, loader, import_site: tuple[str, int, str]) -> None:
+    def __init__(self, loader, import_site: tuple[str, int, str], importer_namespace: dict | None = None) -> None:
         self.loader = loader
         self.import_site = import_site
+        self.importer_namespace = importer_namespace  # where the statement binds the module
 
     def exec_module(self, module) -> None:
         spec = self._unwrap(module)
-        if not _lazymodule.defer(module, spec, self.loader, self.import_site):
+        if not _lazymodule.defer(module, spec, self.loader, self.import_site, self.importer_namespace):
             self.loader.exec_module(module)
 
 
