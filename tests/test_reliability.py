@@ -463,3 +463,26 @@ except TypeError as exc:
 print(json.dumps({"call": callsub(2), "error": error, "x": plain.X}))
 """))
     assert res == {"call": 6, "error": "'module' object is not callable", "x": 1}
+
+
+def test_first_use_inside_mock_patch_dict_of_sys_modules_behaves_as_pep_810(runner):
+    """Class 6: the block restores sys.modules, so what the body imported inside it leaves
+    at block exit, on 3.15 natively as emulated; the emulated package itself stays (it was
+    in sys.modules before the block), so its submodule runs again on re-import."""
+    runner.packages({"mp6/__init__.py": "from . import sub\nfrom .sub import Thing\n",
+                     "mp6/sub.py": "class Thing:\n    pass\n"})
+    res = out(runner.run("""
+import json, sys
+from unittest import mock
+import lazyhook
+lazyhook.install(["mp6"])
+import mp6
+with mock.patch.dict(sys.modules):
+    thing = mp6.Thing()
+after = {"pkg": "mp6" in sys.modules, "sub": "mp6.sub" in sys.modules}
+import mp6.sub
+print(json.dumps({**after, "isinstance": isinstance(thing, mp6.sub.Thing),
+                  "same_class": mp6.Thing is mp6.sub.Thing}))
+"""))
+    assert res["sub"] is False and res["isinstance"] is False  # as the interpreter's own lazy import
+    assert (res["pkg"], res["same_class"]) == ((False, True) if NATIVE else (True, False))
