@@ -193,3 +193,20 @@ def test_xdist_workers_report_to_the_controller(suite):
     assert "[gw0] " in summary and "[gw1] " in summary
     assert "2 lazy load(s)" in summary and "over 2 worker(s)" in summary
     assert "configured lazy but never loaded (no test paid for them): other" in summary
+
+
+def test_a_fixture_from_a_deferred_from_import_fails_with_a_hint(suite):
+    """The one case the plugin cannot make exact (docs/integrations.md): pytest looks for
+    fixtures before first use.  The failure is pytest's own, plus what happened and the fix."""
+    suite.packages({
+        "fixturepkg/__init__.py": "import pytest\n\n@pytest.fixture\ndef shared_db():\n    return 'db'\n",
+        "conftest.py": "",
+        "test_mod.py": "from fixturepkg import shared_db\n\ndef test_uses(shared_db):\n    assert shared_db == 'db'\n",
+    })
+    assert "1 passed" in pytest_run(suite).stdout  # eager: the imported fixture is found
+    lazy = pytest_run(suite, "--lazy-imports=fixturepkg", check=False)
+    assert "fixture 'shared_db' not found" in lazy.stdout
+    assert "fixture 'shared_db' is bound in" in lazy.stdout and "fixturepkg.shared_db" in lazy.stdout
+    assert 'never-lazy = ["fixturepkg"]' in lazy.stdout
+    (suite.root / "lazyhook.toml").write_text('never-lazy = ["fixturepkg"]\n')
+    assert "1 passed" in pytest_run(suite, "--lazy-imports=fixturepkg").stdout  # the fix works

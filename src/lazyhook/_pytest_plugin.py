@@ -72,10 +72,65 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     except _policy.PolicyError as exc:
         raise pytest.UsageError(f"lazyhook: {exc}") from None
     early_config.add_cleanup(handle.uninstall)  # an in-process pytest.main() leaks no finder
+    early_config.pluginmanager.register(_FixtureHint(), "lazyhook-fixture-hint")
     from lazyhook import _cpython
 
     if _cpython.NATIVE:
         early_config.add_cleanup(_fixture_scan_sees_placeholders())
+
+
+class _FixtureHint:
+    """A requested fixture that pytest cannot find, bound in the test's module or a
+    conftest by a deferred ``from pkg import name``: pytest's fixture scan saw the
+    placeholder, not the fixture.  The failure says so, and how to fix it."""
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call):
+        outcome = yield
+        error = call.excinfo.value if call.excinfo is not None else None
+        argname = getattr(error, "argname", None)
+        if call.when != "setup" or type(error).__name__ != "FixtureLookupError" or not argname:
+            return
+        for holder in _holders(item):
+            source = _deferred_source(getattr(holder, "__dict__", {}), argname)
+            if source is not None:
+                where = getattr(holder, "__file__", None) or getattr(holder, "__name__", "?")
+                package = source.partition(".")[0]
+                outcome.get_result().sections.append(("lazyhook", (
+                    f"fixture {argname!r} is bound in {where} by a deferred `from ... import {argname}` "
+                    f"({source}): pytest looks for fixtures before first use, so it saw a placeholder. "
+                    f"Keep the package eager (never-lazy = [\"{package}\"] in the lazyhook policy) or "
+                    f"load its fixtures as a plugin (pytest_plugins = [...]).")))
+                return
+
+
+def _holders(item: pytest.Item) -> list:
+    """The test's module, then the conftests of its directories."""
+    holders = [getattr(item, "module", None)]
+    path = str(getattr(item, "path", ""))
+    for plugin in item.config.pluginmanager.get_plugins():
+        file = getattr(plugin, "__file__", None) or ""
+        if file.endswith("conftest.py") and path.startswith(file[:-len("conftest.py")]):
+            holders.append(plugin)
+    return [holder for holder in holders if holder is not None]
+
+
+def _deferred_source(namespace: dict, name: str) -> str | None:
+    """``pkg.attr`` when ``name`` in ``namespace`` is a deferred from-import not yet
+    resolved; found without resolving it (iteration and ``str`` comparison load nothing)."""
+    import sys
+
+    from lazyhook import _cpython
+
+    if _cpython.NATIVE:
+        return _cpython.placeholder_name(namespace.get(name))  # dict reads do not resolve
+    fromimport = sys.modules.get("lazyhook._fromimport")
+    if fromimport is None:
+        return None  # no from-import was ever deferred
+    for key in list(namespace):
+        if type(key) is fromimport.LazyName and str.__eq__(key, name) and not key.__dict__["resolved"]:
+            return f"{key.__dict__['module']}.{key.__dict__['attr']}"
+    return None
 
 
 def _native_activation_by_the_environment(config: pytest.Config) -> None:
