@@ -24,7 +24,8 @@ pytest.importorskip("ipykernel", reason="the integration extra installs ipykerne
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "src"))
 HAS_TORCH = importlib.util.find_spec("torch") is not None
-PACKAGES = ["pandas", "scipy", "sklearn"] + (["torch"] if HAS_TORCH else [])
+# numpy too: IPython's first Out[] must not load a deferred numpy (docs/integrations.md).
+PACKAGES = ["numpy", "pandas", "scipy", "sklearn"] + (["torch"] if HAS_TORCH else [])
 
 CELLS = [
     "import pandas as pd\nimport numpy as np\nfrom scipy import linalg\n"
