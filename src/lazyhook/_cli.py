@@ -175,7 +175,9 @@ def cmd_enable(args: argparse.Namespace) -> int:
     origin = "lazyhook enable"
     if args.policy:
         path = os.path.abspath(args.policy)
-        table = _policy._parse_file(path, "LAZYHOOK_POLICY") or {}
+        from ._policyfile import _parse_file
+
+        table = _parse_file(path, "LAZYHOOK_POLICY") or {}
         origin = path
     if args.lazy:
         names, presets = _policy.parse_names(args.lazy, "--lazy")
