@@ -72,21 +72,15 @@ def _site(place: dict | None, with_name: bool = True) -> str:
 
 def _saved_section(reports: list[dict]) -> list[str]:
     """What lazy imports saved and what they could not: across every process."""
-    used = {e["module"] for doc in reports for e in doc.get("events", [])}  # loaded, or failed trying
-    never_used: dict[str, str] = {}
-    for doc in reports:
-        for record in doc.get("never_loaded", []):
-            if record["module"] not in used:
-                never_used.setdefault(record["module"], _site(record.get("imported_at"), with_name=False))
-    imported = {r["module"].partition(".")[0] for doc in reports
-                for r in (*doc.get("events", []), *doc.get("never_loaded", []), *doc.get("imported_eagerly", []))}
-    missing = {n for doc in reports for n in doc.get("not_installed", [])}
-    unimported = sorted({n for doc in reports for n in doc.get("never_imported", [])} - imported)
-    eager: dict[str, str] = {}
-    for doc in reports:
-        for item in doc.get("imported_eagerly", []):
-            at = _site(item.get("at"), with_name=False)
-            eager.setdefault(item["module"], item["why"] + (f" at {at}" if at else ""))
+    from ._report import saved_across
+
+    saved = saved_across(reports)
+    never_used = {m: _site(at, with_name=False) for m, at in saved["never_used"].items()}
+    unimported, missing = saved["never_imported"], saved["not_installed"]
+    eager = {}
+    for module, item in saved["imported_eagerly"].items():
+        at = _site(item.get("at"), with_name=False)
+        eager[module] = item["why"] + (f" at {at}" if at else "")
     parts = ["<div class=saved><h2>What was saved, and what was not</h2><ul>"]
     if never_used:
         listed = ", ".join(f"<code>{escape(m)}</code>" + (f" <span class=sub>(imported at {escape(at)})</span>"

@@ -182,6 +182,17 @@ def never_imported() -> list[str]:
     return sorted(name for name in names if name not in eager and name not in sys.modules)
 
 
+OUTCOME_FIELDS = ("never_imported", "not_installed", "imported_eagerly")
+
+
+def configured_outcomes() -> dict:
+    """What became of the configured packages no import deferred: never imported (and of
+    those, not installed), or imported eagerly and why."""
+    unimported = never_imported()
+    return {"never_imported": unimported, "not_installed": not_installed(unimported),
+            "imported_eagerly": imported_eagerly()}
+
+
 def not_installed(names) -> list[str]:
     """Those of ``names`` no finder can find in this interpreter (``LAZY_IMPORTS=troch``).
 
@@ -239,21 +250,13 @@ def _dispatch(entry) -> None:
 
 def snapshot() -> dict:
     """This process's report document (schema version 1)."""
-    import socket
-    import time
-
     return {
         "lazyhook_report": SCHEMA_VERSION,
         "lazyhook_version": __version__,
-        "process": {
-            "pid": os.getpid(), "host": socket.gethostname(), "argv": list(sys.argv),
-            "python": sys.version.split()[0], "started_at": process_start(), "written_at": time.time(),
-        },
+        "process": _process_record(),
         "events": events(),
         "never_loaded": never_loaded(),
-        "never_imported": never_imported(),
-        "not_installed": not_installed(never_imported()),
-        "imported_eagerly": imported_eagerly(),
+        **configured_outcomes(),
     }
 
 
@@ -325,8 +328,7 @@ class _DirectoryReport:
 
     def finish(self) -> str:
         self._write([*({"kind": "never_loaded", **n} for n in never_loaded()),
-                     {"kind": "end", "events": len(events()), "never_imported": never_imported(),
-                      "not_installed": not_installed(never_imported()), "imported_eagerly": imported_eagerly()}])
+                     {"kind": "end", "events": len(events()), **configured_outcomes()}])
         os.close(self.fd)
         self.fd = None
         return self.path
@@ -350,14 +352,6 @@ def _process_record() -> dict:
 
     return {"pid": os.getpid(), "host": socket.gethostname(), "argv": list(sys.argv),
             "python": sys.version.split()[0], "started_at": process_start(), "written_at": time.time()}
-
-
-def write_to_directory(directory: str) -> str:
-    """This process's report as one JSON Lines file in ``directory`` (names never collide)."""
-    report = _DirectoryReport(directory)
-    for entry in list(_lazymodule._history):
-        report.event(entry)
-    return report.finish()
 
 
 def at_exit(kind: str, target: str | None = None) -> None:
@@ -447,8 +441,10 @@ def _run_exit_actions() -> None:
             elif kind == "file":
                 path, format = target  # noqa: A001 - the format asked for, or None: by suffix
                 write_report(path, format)
-            elif kind == "summary" and (deferred_anything() or not_installed(never_imported()) or imported_eagerly()):
-                sys.stderr.write(table([snapshot()]) + "\n")
+            elif kind == "summary":
+                doc = snapshot()
+                if deferred_anything() or doc["not_installed"] or doc["imported_eagerly"]:
+                    sys.stderr.write(table([doc]) + "\n")
         except Exception as exc:  # noqa: BLE001 - exit must not fail because of a report
             sys.stderr.write(f"lazyhook: could not write the {kind} report: {exc}\n")
 
@@ -529,7 +525,7 @@ def read_report(path: str) -> tuple[dict, list[str]]:
                 doc["events" if kind == "event" else "never_loaded"].append(record)
         elif kind == "end":
             complete = True
-            for field in ("never_imported", "not_installed", "imported_eagerly"):
+            for field in OUTCOME_FIELDS:
                 if field in record:  # known only at exit: the end record carries them
                     doc[field] = record[field]
     if doc is None:
@@ -638,27 +634,43 @@ def table(reports: list[dict]) -> str:
     top = sum(e["duration_s"] for doc in reports for e in doc.get("events", []) if not e.get("parent"))
     lines.append(f"  {sum(r['loads'] for r in rows)} loads; {top * 1000:.1f} ms in loads started by the program "
                  "(times are inclusive: a load that triggered another contains it)")
-    # Across processes: never loaded anywhere, never imported anywhere (a worker that
-    # loaded a module answers for the others).
-    used = {e["module"] for doc in reports for e in doc.get("events", [])}  # loaded, or failed trying
-    never = sorted({n["module"] for doc in reports for n in doc.get("never_loaded", [])} - used)
-    if never:
+    saved = saved_across(reports)
+    if saved["never_used"]:
+        never = sorted(saved["never_used"])
         lines.append(f"  imported but never used, never loaded ({len(never)}): {', '.join(never)}")
+    if saved["never_imported"]:
+        unimported = saved["never_imported"]
+        lines.append(f"  configured but never imported ({len(unimported)}): "
+                     + ", ".join(f"{n} (not installed)" if n in saved["not_installed"] else n for n in unimported))
+    if saved["imported_eagerly"]:
+        eager = saved["imported_eagerly"]
+        lines.append(f"  configured but imported eagerly ({len(eager)}): "
+                     + ", ".join(f"{name} ({_eager_text(item)})" for name, item in sorted(eager.items())))
+    return "\n".join(lines)
+
+
+def saved_across(reports: list[dict]) -> dict:
+    """What lazy imports saved, and what they could not, across processes: a process that
+    loaded (or tried to load) a module, or imported a package, answers for the others.
+
+    ``never_used``: module -> where it was first imported; ``never_imported``: sorted
+    names; ``not_installed``: a set; ``imported_eagerly``: module -> its first record."""
+    used = {e["module"] for doc in reports for e in doc.get("events", [])}
+    never_used: dict[str, dict | None] = {}
+    for doc in reports:
+        for record in doc.get("never_loaded", []):
+            if record["module"] not in used:
+                never_used.setdefault(record["module"], record.get("imported_at"))
     imported = {record["module"].partition(".")[0] for doc in reports
                 for record in (*doc.get("events", []), *doc.get("never_loaded", []), *doc.get("imported_eagerly", []))}
-    unimported = sorted({n for doc in reports for n in doc.get("never_imported", [])} - imported)
-    missing = {n for doc in reports for n in doc.get("not_installed", [])}
-    if unimported:
-        lines.append(f"  configured but never imported ({len(unimported)}): "
-                     + ", ".join(f"{n} (not installed)" if n in missing else n for n in unimported))
-    eager = {}
+    eager: dict[str, dict] = {}
     for doc in reports:
         for item in doc.get("imported_eagerly", []):
-            eager.setdefault(item["module"], _eager_text(item))
-    if eager:
-        lines.append(f"  configured but imported eagerly ({len(eager)}): "
-                     + ", ".join(f"{name} ({why})" for name, why in sorted(eager.items())))
-    return "\n".join(lines)
+            eager.setdefault(item["module"], item)
+    return {"never_used": never_used,
+            "never_imported": sorted({n for doc in reports for n in doc.get("never_imported", [])} - imported),
+            "not_installed": {n for doc in reports for n in doc.get("not_installed", [])},
+            "imported_eagerly": eager}
 
 
 def _eager_text(item: dict) -> str:
