@@ -129,7 +129,7 @@ class LazyFinder:
             return None  # the import fails right here, exactly as without lazyhook
         if not deferrable or not _can_defer(spec):
             if name in self.roots and name not in self.eager_imports:
-                self._note_eager(name, statement, None if deferrable else _frames.eager_reason(statement, name))
+                self._note_eager(name, statement)
         else:
             from ._loader import LazyHookLoader
 
@@ -141,12 +141,13 @@ class LazyFinder:
             return spec
         return self._eager_spec(name, spec)
 
-    def _note_eager(self, name: str, statement, why: str | None) -> None:
+    def _note_eager(self, name: str, statement) -> None:
         """Remember why a configured package was imported eagerly (status and reports)."""
-        if why is None:
-            why = "a namespace package or an extension module (never deferred)"
-        elif self.is_never_lazy(name):
+        if self.is_never_lazy(name):
             why = "never-lazy"
+        else:  # what the statement's rule says, else its spec could not be deferred
+            why = (_frames.eager_reason(statement, name)
+                   or "a namespace package or an extension module (never deferred)")
         file, line, _func = _frames.caller_site(statement)
         self.eager_imports[name] = (why, file, line)
 
@@ -154,8 +155,7 @@ class LazyFinder:
         """3.15+: the interpreter deferred it; record the load when it happens."""
         if name not in sys.lazy_modules and name not in self.import_sites:
             if name in self.roots and name not in self.eager_imports and name not in sys.modules:
-                statement = _frames.statement_frame(frame)  # an ordinary eager import
-                self._note_eager(name, statement, _frames.eager_reason(statement, name))
+                self._note_eager(name, _frames.statement_frame(frame))  # an ordinary eager import
             return None  # an ordinary eager import: not a lazy load
         # (``import a.b.c as x`` lists only ``a.b.c`` as lazy; its parents load with it.)
         spec = self._delegate(name, path, target)

@@ -52,17 +52,7 @@ def is_deferrable(frame, name: str, offset: int | None = None) -> bool:
     ``offset`` is the statement's IMPORT_NAME when the frame is further on (a from-import's
     ``IMPORT_FROM``).
     """
-    if frame is None or frame.f_code.co_name != "<module>":
-        return False
-    offset = statement_offset(frame, offset)
-    if offset is None or not _cpython.outside_try_and_except(frame.f_code, offset):
-        return False
-    top = top_of(name)
-    importer = frame.f_globals.get("__name__")
-    if isinstance(importer, str) and top_of(importer) == top:
-        return False
-    target = _cpython.import_name_target(frame, offset)
-    return top_of(target) == top if target else False
+    return eager_reason(frame, name, offset) is None
 
 
 def is_listed_lazy(frame, name: str, offset: int | None = None) -> bool:
@@ -87,22 +77,26 @@ def is_listed_lazy(frame, name: str, offset: int | None = None) -> bool:
     return name == absolute or absolute.startswith(name + ".")
 
 
-def eager_reason(frame, name: str) -> str:
-    """Why PEP 810's rule keeps this import of ``name`` eager, in a user's words (for
-    status and reports: "imported eagerly: try block at app.py:12")."""
+def eager_reason(frame, name: str, offset: int | None = None) -> str | None:
+    """Why PEP 810's rule keeps this import of ``name`` eager, in a user's words (status
+    and reports: "in a try block or except clause"); None when the rule defers it."""
     if frame is None:
         return "not from Python code"
-    offset = statement_offset(frame)
+    offset = statement_offset(frame, offset)
     if offset is None:
         return "not an import statement (importlib.import_module or __import__)"
     if frame.f_code.co_name != "<module>":
         return f"inside {frame.f_code.co_name}()"
     if not _cpython.outside_try_and_except(frame.f_code, offset):
         return "in a try block or except clause"
+    top = top_of(name)
+    importer = frame.f_globals.get("__name__")
+    if isinstance(importer, str) and top_of(importer) == top:
+        return "by its own package"
     target = _cpython.import_name_target(frame, offset)
-    if target and top_of(target) != top_of(name):
-        return f"by the import of {target}"
-    return "an import statement PEP 810 keeps eager"
+    if not target:
+        return "an import statement PEP 810 keeps eager"
+    return None if top_of(target) == top else f"by the import of {target}"
 
 
 def caller_site(frame) -> tuple[str, int, str]:
