@@ -294,6 +294,34 @@ print(json.dumps({{"seen": sub.seen}}))
     assert eager == lazy == {"seen": ["complete"]}
 
 
+SIBLINGS = {
+    "sib/__init__.py": "",
+    # A body that waits on a worker which eagerly imports a sibling the program deferred.
+    "sib/a.py": "import threading\nfound = []\n"
+                "def worker():\n    import sib.b\n    found.append(sib.b.B)\n"
+                "t = threading.Thread(target=worker)\nt.start()\nt.join(15)\n"
+                "A = found[0] if found else 'the worker never finished'\n",
+    "sib/b.py": "B = 'b, imported by the worker'\n",
+}
+
+
+def test_a_body_waiting_on_a_worker_that_imports_a_pending_sibling_does_not_deadlock(runner):
+    """``sib.a``'s body joins a thread that does ``import sib.b``, with ``sib.b`` deferred
+    too: eager import locks per module, so the worker runs ``sib.b`` beside ``sib.a``'s
+    body.  Lazily it waited for the lock of the whole tree, held by the thread that joins
+    it (the worker's join times out, so a deadlock shows as a wrong value, not a hang)."""
+    runner.packages(SIBLINGS)
+    script = """
+import json
+{setup}
+import sib.a, sib.b
+print(json.dumps({{"a": sib.a.A, "b": sib.b.B}}))
+"""
+    eager = out(runner.run(script.format(setup=""), timeout=60))
+    lazy = out(runner.run(script.format(setup="import lazyhook\nlazyhook.install(['sib'])"), timeout=60))
+    assert eager == lazy == {"a": "b, imported by the worker", "b": "b, imported by the worker"}
+
+
 GROWING = {
     # The body adds a directory to the package's __path__ (pkgutil.extend_path, plugins).
     "ext/__init__.py": "import os\n__path__.append(os.path.join(os.path.dirname(__file__), '..', 'portions', 'ext'))\n",

@@ -57,10 +57,14 @@ for round_ in range(20):
     exec("import alpha, beta")  # fresh pending modules each round
     import sys
     barrier = threading.Barrier(2)
+    seen = {}
     def use(name, attr):
         barrier.wait()
         try:
-            results.setdefault(attr, set()).add(getattr(eval(name), attr))
+            module = eval(name)
+            results.setdefault(attr, set()).add(getattr(module, attr))
+            other = getattr(module, "FROM_BETA" if name == "alpha" else "FROM_ALPHA")
+            seen[name] = other
         except Exception as exc:
             results.setdefault("errors", set()).add(repr(exc))
     threads = [threading.Thread(target=use, args=("alpha", "A")), threading.Thread(target=use, args=("beta", "B"))]
@@ -68,12 +72,59 @@ for round_ in range(20):
     for t in threads: t.join(20)
     if any(t.is_alive() for t in threads):
         print(json.dumps({"hang": round_})); raise SystemExit(3)
+    if len(seen) == 2 and seen["alpha"] is None and seen["beta"] is None:
+        results.setdefault("errors", set()).add("each body saw the other half-built")
     for name in ("alpha", "beta"):
         sys.modules.pop(name, None)
 print(json.dumps({k: sorted(map(str, v)) for k, v in results.items()}))
 """, timeout=300)
     res = json.loads(proc.stdout.strip().splitlines()[-1])
+    # Both bodies running at once is a cycle across two threads: the import system's
+    # deadlock detection lets one of them read the other as it stands (``FROM_*`` None
+    # on at most one side), as when two threads import the cycle eagerly at once, and as
+    # CPython 3.15 resolves these lazy imports (the same per-module import locks).
     assert res == {"A": ["1"], "B": ["2"]}
+
+
+def test_threads_first_using_different_modules_of_one_tree_run_each_body_once(runner):
+    """Per-module locking: threads racing into different pending submodules of one package
+    each wait for exactly what they need (a body never runs twice, never before its
+    parent's, and no thread sees a module half-built), round after round."""
+    packages = {}
+    for r in range(25):
+        packages[f"tree{r}/__init__.py"] = "import _trace, time\n_trace.hit(__name__)\ntime.sleep(0.002)\nREADY = True\n"
+        for leaf in "abcd":
+            packages[f"tree{r}/{leaf}.py"] = (
+                "import _trace, time\n_trace.hit(__name__)\n"
+                f"from tree{r} import READY as PARENT_READY\n"
+                "time.sleep(0.002)\nDONE = True\n")
+    runner.packages(packages)
+    proc = runner.run("""
+import json, threading, _trace, lazyhook
+lazyhook.install([f"tree{r}" for r in range(25)])
+problems = []
+for r in range(25):
+    exec(f"import tree{r}.a, tree{r}.b, tree{r}.c, tree{r}.d")
+    barrier = threading.Barrier(8)
+    def touch(leaf, r=r):
+        barrier.wait()
+        try:
+            module = getattr(eval(f"tree{r}"), leaf)
+            if not (module.DONE and module.PARENT_READY):
+                problems.append(("values", module.__name__))
+        except Exception as exc:
+            problems.append((repr(exc), r, leaf))
+    threads = [threading.Thread(target=touch, args=(leaf,)) for leaf in "abcdabcd"]
+    for t in threads: t.start()
+    for t in threads: t.join(30)
+    if any(t.is_alive() for t in threads):
+        problems.append(("hang", r))
+names = [f"tree{r}" + suffix for r in range(25) for suffix in ("", ".a", ".b", ".c", ".d")]
+print(json.dumps({"problems": problems,
+                  "runs_not_once": {n: c for n in names if (c := _trace.events.count(n)) != 1}}))
+""", timeout=300)
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res == {"problems": [], "runs_not_once": {}}
 
 
 def test_threads_waiting_on_a_failing_body_all_get_the_same_error(runner):

@@ -8,9 +8,9 @@ trick).  Differences from the stdlib, each a bug we guard against:
   answered without loading, so ``import a.b.c as x`` and a second ``import a`` stay
   lazy (the stdlib loads on the ``_initializing`` check in ``_find_and_load``);
 * first use runs every pending module of the package's tree, ancestors first, in the
-  order eager import would have used, under the import system's own module lock of
-  the top-level package (re-entrant, with its deadlock detection: gh-114763 gave 3.11
-  no lock at all);
+  order eager import would have used, each body under the import system's own lock of
+  its module, as eager import runs it (re-entrant, with its deadlock detection:
+  gh-114763 gave 3.11 no lock at all);
 * a failing body leaves ``sys.modules`` as eager import would and every later use
   raises the same chained error (3.12 leaves a half-built module);
 * a class the body sets on its own module survives (gh-117182), and a package that
@@ -372,22 +372,10 @@ def _exec_in_place(entry: Entry) -> None:
     _cpython.mark_initializing(spec, True)  # eager imports from other threads now wait
     if unguarded:
         object.__setattr__(entry.module, "__class__", entry.final_class)
-    # The module's own import lock too (the root's is held already), as eager import
-    # holds it: another thread's `from pkg.sub import X` waits for this very body.
-    own_lock = _cpython.get_module_lock(entry.name) if entry.name != entry.root else None
-    if own_lock is not None:
-        try:
-            own_lock.acquire()
-        except _cpython.DeadlockError:
-            own_lock = None  # a cycle across threads: eager import goes on without it too
     entry.wall_start = time()
     entry.start = perf_counter()
     try:
-        try:
-            entry.loader.exec_module(entry.module)
-        finally:
-            if own_lock is not None:
-                own_lock.release()
+        entry.loader.exec_module(entry.module)
     except BaseException as error:
         entry.duration = perf_counter() - entry.start
         _record_after(entry, before, stack)
@@ -446,8 +434,13 @@ def run_recorded(entry: Entry, execute) -> None:
 def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = None) -> bool:
     """Run ``entry`` (and the rest of its tree); False when the caller must read raw.
 
-    Raw reads happen only where eager import shows a partially initialised module:
-    re-entrance from the body itself, or a cross-thread cycle the module lock detects.
+    Each body runs under its own module's import lock, as eager import runs it (re-entrant,
+    with the import system's deadlock detection), never under a lock of the whole tree: a
+    body may wait on a worker thread that imports a pending sibling.  A thread that finds
+    a body running in another thread waits for it; if that attempt failed, it tries
+    again itself, as a waiting eager import does.  Raw reads happen only where eager
+    import shows a partially initialised module: re-entrance from the body itself, or a
+    cross-thread cycle the module lock detects.
     """
     statement = _frames.statement_frame(frame)
     here = (entry, id(statement), getattr(statement, "f_lasti", -1))
@@ -455,46 +448,52 @@ def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = No
         # 3.11's import_ensure_initialized drops the error of its ``__spec__`` read and the
         # same statement reads the module again: one statement, one run of the body.
         raise entry.failure()
-    lock = _cpython.get_module_lock(entry.root)
-    try:
-        lock.acquire()
-    except _cpython.DeadlockError:
-        return False  # a concurrent circular import: eager import accepts it half-built
     done: list[Entry] = []
     try:
-        if entry.state == LOADING:
-            return False
-        if entry.state == FAILED:
-            entry = _revive_with_ancestors(entry)
-            here = (entry, id(statement), here[2])
-        if entry.state == PENDING:
+        while not done:
+            if entry.state == LOADING:
+                if entry.thread == get_ident():
+                    return False  # re-entrance from its own body
+                if not _wait_for_body(entry):
+                    return False
+            if entry.state == FAILED:
+                retried = _retry(entry)
+                if retried is None:
+                    return True
+                entry = retried
+                here = (entry, id(statement), here[2])
+                if entry.state == FAILED:
+                    break  # a cycle of threads on its lock: this use sees the failure
+                if entry.state != PENDING:
+                    continue
+            if entry.state != PENDING:
+                break
             if entry.first_use is None:
                 file, line, func = site or _frames.caller_site(frame)
                 entry.first_use = (file, line, func, attr)
-            tree = _trees.get(entry.root, [])
-            if not _is_live(entry):
-                # Purged from sys.modules while pending (test isolation, a full re-import):
-                # no longer part of the package's tree; it loads alone, with its own stale
-                # ancestors first, and nothing of the live tree.
-                chain = [e for e in tree if e.state == PENDING and not _is_live(e)
-                         and _is_within(entry.name, e.name)]
-            elif any(e.state == LOADING for e in tree):
-                # Inside a body of this tree: load just what is needed, ancestors first.
-                chain = [e for e in tree if e.state == PENDING and _is_within(entry.name, e.name)]
-            else:
-                chain = [e for e in tree if e.state == PENDING and _is_live(e)]
-            for other in chain:
-                if other.state != PENDING:
-                    continue
-                other.thread_name = _thread_name()
-                if other.first_use is None:
-                    other.first_use = entry.first_use
-                _exec(other)
-                done.append(other)
+            for other in _chain(entry):
+                lock = _cpython.get_module_lock(other.name)
+                try:
+                    lock.acquire()
+                except _cpython.DeadlockError:
+                    if other is entry:
+                        return False  # a concurrent circular import: eager import accepts it half-built
+                    continue  # an ancestor or sibling another thread runs in a cycle with us
+                try:
+                    if other.state != PENDING:
+                        continue  # another thread ran it while we waited for its lock
+                    other.thread_name = _thread_name()
+                    if other.first_use is None:
+                        other.first_use = entry.first_use
+                    _exec(other)
+                    done.append(other)
+                finally:
+                    lock.release()
                 if other.state == FAILED and _is_within(entry.name, other.name):
                     break
+            if entry.state != FAILED:
+                break  # else another thread's attempt failed while we waited: ours now
     finally:
-        lock.release()
         for finished in done:
             _notify(finished)
     failed = entry if entry.state == FAILED else _failed_child(done, entry, attr)
@@ -506,6 +505,51 @@ def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = No
             raise error  # KeyboardInterrupt and friends propagate as they are
         raise failed.failure()
     return True
+
+
+def _wait_for_body(entry: Entry) -> bool:
+    """Wait until another thread's run of ``entry``'s body ends (its module lock); False
+    when waiting would close a cycle of threads (eager import then goes on half-built)."""
+    lock = _cpython.get_module_lock(entry.name)
+    try:
+        lock.acquire()
+    except _cpython.DeadlockError:
+        return False
+    lock.release()
+    return entry.state != LOADING
+
+
+def _chain(entry: Entry) -> list[Entry]:
+    """The pending modules a first use of ``entry`` runs, in the order eager import ran
+    their import statements (ancestors first)."""
+    tree = _trees.get(entry.root, [])
+    if not _is_live(entry):
+        # Purged from sys.modules while pending (test isolation, a full re-import): no
+        # longer part of the package's tree; it loads alone, with its own stale ancestors
+        # first, and nothing of the live tree.
+        return [e for e in tree if e.state == PENDING and not _is_live(e) and _is_within(entry.name, e.name)]
+    if any(e.state == LOADING for e in tree):
+        # Inside a body of this tree: just what is needed, ancestors first.
+        return [e for e in tree if e.state == PENDING and _is_within(entry.name, e.name)]
+    return [e for e in tree if e.state == PENDING and _is_live(e)]
+
+
+def _retry(entry: Entry) -> Entry | None:
+    """The entry a use of a failed module runs next: revived (with its failed ancestors)
+    under its module lock, or the one another thread revived meanwhile (itself revived
+    if that attempt failed too); None once another thread's attempt has loaded it."""
+    lock = _cpython.get_module_lock(entry.name)
+    try:
+        lock.acquire()
+    except _cpython.DeadlockError:
+        return entry
+    try:
+        current = _entries.get(id(entry.module))
+        if current is None:
+            return None  # loaded by another thread's attempt
+        return _revive_with_ancestors(current) if current.state == FAILED else current
+    finally:
+        lock.release()
 
 
 def _failed_child(done: list, entry: Entry, attr: str):
