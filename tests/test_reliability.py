@@ -514,3 +514,40 @@ print(json.dumps({**after, "isinstance": isinstance(thing, mp6.sub.Thing),
 """))
     assert res["sub"] is False and res["isinstance"] is False  # as the interpreter's own lazy import
     assert (res["pkg"], res["same_class"]) == ((False, True) if NATIVE else (True, False))
+
+
+SIDE_EFFECT_SUBMODULE = {
+    # fontTools in miniature: ``subset``'s body imports ``ttlib``, which binds it on the package.
+    "fonts/__init__.py": "",
+    "fonts/ttlib.py": "class TTFont:\n    KIND = 'ttf'\n",
+    "fonts/subset.py": "from fonts.ttlib import TTFont\nSUBSET = True\n",
+    "fonts/unused.py": "import _trace\n_trace.hit(__name__)\n",
+}
+
+
+def test_a_submodule_bound_as_a_side_effect_of_a_from_imported_sibling_is_there(runner):
+    """matplotlib's PS backend: ``import fontTools`` and ``from fontTools import subset``,
+    then ``fontTools.ttLib.TTFont``, which exists only because ``subset``'s body imported
+    it.  On 3.11-3.14 a first use of the package now runs the submodules its deferred
+    from-imports name, as eager import ran them at the statement; a name the package
+    defines itself, or a from-import nobody made, still runs nothing.  CPython 3.15
+    resolves per name (PEP 810): there the attribute is missing, as the interpreter has it."""
+    runner.packages(SIDE_EFFECT_SUBMODULE)
+    script = """
+import json, _trace
+{setup}
+import fonts
+from fonts import subset
+try:
+    kind = fonts.ttlib.TTFont.KIND
+except AttributeError as exc:
+    kind = type(exc).__name__
+print(json.dumps({{"kind": kind, "subset": subset.SUBSET, "unused_ran": _trace.events}}))
+"""
+    eager = out(runner.run(script.format(setup="")))
+    lazy = out(runner.run(script.format(setup="import lazyhook\nlazyhook.install(['fonts'])")))
+    assert eager == {"kind": "ttf", "subset": True, "unused_ran": []}
+    if NATIVE:
+        assert lazy == {"kind": "AttributeError", "subset": True, "unused_ran": []}
+    else:
+        assert lazy == eager

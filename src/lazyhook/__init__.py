@@ -249,7 +249,7 @@ def _reset_state() -> None:
         if finder is not None:
             sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
         _warned.clear()
-        for name in ("_lazymodule", "_report"):
+        for name in ("_lazymodule", "_fromimport", "_report"):
             module = sys.modules.get(f"lazyhook.{name}")
             if module is not None:
                 module._reset()

@@ -25,6 +25,8 @@ from . import _cpython, _frames
 _lock = RLock()  # serialises the rebinds; never held while a module body runs
 _quiet: set = set()  # threads rearranging a namespace: lazy names compare as plain strings
 _code_cache: dict = {}  # (level, target, attr) -> code of the eager from-import
+# Pending module name -> the keys of deferred ``from <it> import ...``, in statement order.
+_deferred_from: "dict[str, list[LazyName]]" = {}
 _HERE = __file__.rpartition("/")[0] or __file__.rpartition("\\")[0]
 # A filename that starts with lazyhook's directory (load sites skip it) and names the
 # import machinery (warnings skip it); no such file, so tracebacks print no source line.
@@ -201,7 +203,49 @@ def bind(module_name: str, attr: str, frame, would_defer) -> LazyImport | None:
         finally:
             _quiet.discard(ident)
         key.__dict__["binder"] = ident
+        _deferred_from.setdefault(module_name, []).append(key)
     return placeholder
+
+
+def import_deferred_submodules(module_name: str, find_spec) -> None:
+    """Right after a package's body ran: import the submodules its deferred ``from
+    package import sub`` statements name, in statement order (3.11-3.14).
+
+    Eager import ran ``sub``'s body at the statement, and what that body imported
+    became visible on the package: matplotlib reads ``fontTools.ttLib`` that only
+    ``from fontTools import subset`` imported.  A first use of a package runs its whole
+    pending tree; submodules named by from-imports are part of it.  A name the package
+    itself defines stays deferred until used, and an import that fails here is left for
+    the name's first use to raise, where the emulation reports errors.
+    """
+    with _lock:
+        keys = _deferred_from.pop(module_name, None)
+    module = sys.modules.get(module_name)
+    if not keys or module is None:
+        return
+    try:
+        namespace = object.__getattribute__(module, "__dict__")
+    except AttributeError:
+        return
+    path = namespace.get("__path__")
+    if path is None:
+        return
+    for key in keys:
+        state = key.__dict__
+        attr = state["attr"]
+        if state["resolved"] or attr in namespace or find_spec(f"{module_name}.{attr}", path) is None:
+            continue
+        try:
+            value = _import_value(key)
+        except Exception:  # noqa: BLE001 - raised again at the name's first use
+            continue
+        _release(key, value)
+
+
+def _reset() -> None:
+    """Forget deferred from-imports awaiting their package (``lazyhook._reset_state``)."""
+    with _lock:
+        _deferred_from.clear()
 
 
 def _after_fork_in_child() -> None:
