@@ -551,3 +551,30 @@ print(json.dumps({{"kind": kind, "subset": subset.SUBSET, "unused_ran": _trace.e
         assert lazy == {"kind": "AttributeError", "subset": True, "unused_ran": []}
     else:
         assert lazy == eager
+
+
+def test_help_and_pydoc_of_a_pending_module_show_what_eager_import_shows(runner):
+    """pydoc reads a module's docstring with ``object.__getattribute__``, past the lazy
+    class's ``__getattribute__``: ``help(pkg)`` of a pending module had no docstring.
+    ``inspect.getattr_static`` runs no code by definition, so on 3.11-3.14 it still sees
+    the namespace as it was before the body (the name is bound to the module object
+    before its body runs; on 3.15 evaluating the name resolves it first)."""
+    runner.packages({"documented/__init__.py": '"""What documented does."""\nVALUE = 42\n'
+                                               'def helper():\n    """Helps."""\n'})
+    script = """
+import inspect, json, pydoc
+{setup}
+import documented
+try:
+    static = inspect.getattr_static(documented, "VALUE")
+except AttributeError as exc:
+    static = "AttributeError"
+text = pydoc.render_doc(documented, renderer=pydoc.plaintext)
+print(json.dumps({{"static": static, "help": text.split("FILE")[0]}}))
+"""
+    eager = out(runner.run(script.format(setup="")))
+    lazy = out(runner.run(script.format(setup="import lazyhook\nlazyhook.install(['documented'])")))
+    assert "What documented does." in eager["help"] and "VALUE = 42" in eager["help"]
+    assert lazy["help"] == eager["help"]
+    assert eager["static"] == 42
+    assert lazy["static"] == (42 if NATIVE else "AttributeError")

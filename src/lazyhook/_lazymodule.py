@@ -27,6 +27,8 @@ from time import time as _now
 from . import _cpython, _frames
 
 ModuleType = type(sys)
+# A module's own namespace, read past any class attribute: never loads a pending module.
+_module_dict = ModuleType.__dict__["__dict__"].__get__
 
 PENDING, LOADING, LOADED, FAILED = "pending", "loading", "loaded", "failed"
 IMPORTED_AT = _now()  # fallback origin of report times where the process start is unknown
@@ -745,6 +747,21 @@ _HANDLE_FROMLIST = _cpython.HANDLE_FROMLIST_CODE
 _FIND_AND_LOAD_UNLOCKED = _cpython.FIND_AND_LOAD_UNLOCKED_CODE
 
 
+def _own_doc(self):
+    """``__doc__`` as a data descriptor: pydoc (``help()``) reads it with
+    ``object.__getattribute__``, past ``__getattribute__``; before the body it is
+    None, so a pending module's help had no docstring.  Reading it loads, as
+    reading ``__doc__`` any other way does."""
+    entry = _entries.get(id(self))
+    if entry is not None and not (entry.state is LOADING and entry.thread == get_ident()):
+        _load(entry, "__doc__", _caller())
+    return _module_dict(self).get("__doc__")
+
+
+def _set_own_doc(self, value):
+    _module_dict(self)["__doc__"] = value  # reached only through ModuleType.__setattr__
+
+
 class _LazyModule(ModuleType):
     """The class of a pending module; see the module docstring."""
 
@@ -796,6 +813,8 @@ class _LazyModule(ModuleType):
         if not _load(entry, attr, frame):
             return _raw(self, attr)
         return getattr(self, attr)
+
+    __doc__ = property(_own_doc, _set_own_doc)  # (replaces this class's own docstring)
 
     def __call__(self, *args, **kwargs):
         """Calling a pending module loads it, then calls what eager import would have
@@ -870,4 +889,4 @@ class _SubstitutedCallable(_Substituted):
 # Frames between a module body and the line that used the module (docstring of
 # _cpython.as_import_machinery): a body's stacklevel=2 warning names that line.
 _cpython.as_import_machinery(_exec, _exec_in_place, _load, load_now, run_recorded, _prepare_child_import,
-                             _LazyModule.__getattribute__, _LazyModule.__setattr__, _LazyModule.__delattr__)
+                             _own_doc, _LazyModule.__getattribute__, _LazyModule.__setattr__, _LazyModule.__delattr__)
