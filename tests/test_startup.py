@@ -35,3 +35,15 @@ def test_the_first_deferral_loads_the_core_and_nothing_else(runner):
     assert not [m for m in loaded if m.startswith("lazyhook.") and m not in core | {
         "lazyhook._cpython", "lazyhook._finder", "lazyhook._policy", "lazyhook._native"}]
     assert not [m for m in loaded if not m.startswith(("lazyhook", "pk"))]  # no stdlib module
+
+
+def test_the_life_cycle_loads_with_the_first_use_not_the_first_deferral(runner):
+    """A program that imports a heavy package and never uses it never loads the code
+    that runs, records and retries bodies (``_lifecycle``)."""
+    runner.packages({"pk/__init__.py": "X = 1\n"})
+    deferred = loaded_by(runner, "import lazyhook\nlazyhook.install(['pk'])\nimport pk")
+    used = loaded_by(runner, "import lazyhook\nlazyhook.install(['pk'])\nimport pk\npk.X")
+    assert "lazyhook._lifecycle" not in deferred
+    assert "lazyhook._lifecycle" in used  # 3.15: the interpreter loads, lazyhook records it
+    # An attribute read is no from-import: the from-import machinery stays unloaded.
+    assert "lazyhook._fromimport" not in used

@@ -85,7 +85,9 @@ class RecordingLoader(_WrappingLoader):
         spec = self._unwrap(module)
         entry = _lazymodule.Entry(module, spec, self.loader, self.import_site, type(module))
         entry.first_use = self.first_use
-        _lazymodule.run_recorded(entry, self.loader.exec_module)
+        from ._lifecycle import run_recorded
+
+        run_recorded(entry, self.loader.exec_module)
 
 
 if "importlib.util" in sys.modules:

@@ -1,0 +1,458 @@
+"""A deferred module's first use: its body runs, is recorded, and fails or finishes.
+
+Imported with the first load, not with the first deferral: deferring a module needs
+only the lazy class and the registry (``_lazymodule``), so a program that imports a
+heavy package and never uses it never loads this code.  The registry's state stays in
+``_lazymodule``; this module changes it under ``_lazymodule._registry_lock``.
+"""
+
+import sys
+from _thread import RLock, _count as _running_threads, get_ident
+
+from . import _cpython, _frames, _lazymodule as _state
+from ._lazymodule import (
+    FAILED, LOADED, LOADING, PENDING, Entry, _by_name, _entries, _failed, _failed_here, _history, _LazyModule,
+    _loading_stack, _Substituted, _SubstitutedCallable, _substitutes, _thread_name, _trees, inherited_loads,
+    lazy_class_for, listeners,
+)
+
+
+def _forget(entry: Entry) -> None:
+    with _state._registry_lock:
+        if _by_name.get(entry.name) is entry:
+            del _by_name[entry.name]
+        tree = _trees.get(entry.root)
+        if tree is not None and entry in tree:
+            tree.remove(entry)
+            if not tree:
+                del _trees[entry.root]
+        if entry.state == LOADED:
+            _entries.pop(id(entry.module), None)
+
+
+def _is_within(name: str, ancestor: str) -> bool:
+    return name == ancestor or name.startswith(ancestor + ".")
+
+
+def _fail(entry: Entry, error: BaseException) -> None:
+    """Leave sys.modules and the parent as a failed eager import leaves them."""
+    entry.state = FAILED
+    entry.error = error
+    _failed[entry.name] = entry
+    module = entry.module
+    if sys.modules.get(entry.name) is module:
+        del sys.modules[entry.name]
+    parent_name, _, child = entry.name.rpartition(".")
+    parent = sys.modules.get(parent_name) if parent_name else None
+    if parent is not None:
+        parent_dict = object.__getattribute__(parent, "__dict__")
+        if parent_dict.get(child) is module:
+            del parent_dict[child]
+    _forget(entry)
+    # Eager import never reaches a submodule whose package failed.
+    for other in list(_trees.get(entry.root, ())):
+        if other.state == PENDING and _is_within(other.name, entry.name + "."):
+            other.first_use = other.first_use or entry.first_use
+            _fail(other, error)
+
+
+def _revive(failed: Entry) -> Entry:
+    """Give a failed module another run at its next use, as eager re-import and CPython
+    3.15 do: a deterministic failure fails the same way again, a transient one (Ctrl-C, a
+    timeout, a file not there yet) can succeed.  The module object is the one the program
+    holds, so its attributes go back to what the import system set before the body ran,
+    and it goes back into ``sys.modules`` and onto its parent.  A new entry records the
+    new attempt.
+    """
+    module = failed.module
+    fresh = Entry(module, failed.spec, failed.loader, failed.import_site, failed.final_class)
+    fresh.initial = failed.initial
+    _back_to_before_body(module, failed.initial)
+    with _state._registry_lock:
+        if _failed.get(failed.name) is failed:
+            del _failed[failed.name]
+        _entries[id(module)] = fresh
+        _by_name[fresh.name] = fresh
+        _trees.setdefault(fresh.root, []).append(fresh)
+        _history.append(fresh)
+    sys.modules.setdefault(fresh.name, module)
+    parent_name, _, child = fresh.name.rpartition(".")
+    parent = sys.modules.get(parent_name) if parent_name else None
+    if parent is not None:
+        object.__getattribute__(parent, "__dict__").setdefault(child, module)
+    return fresh
+
+
+def _back_to_before_body(module, initial: dict) -> None:
+    """The module's attributes as the import system set them, before its body ran."""
+    namespace = object.__getattribute__(module, "__dict__")
+    namespace.clear()
+    namespace.update(initial)
+
+
+def _revive_with_ancestors(entry: Entry) -> Entry:
+    """Revive ``entry`` and every failed ancestor, outermost first (a body never runs
+    before its parent's)."""
+    name = entry.name
+    prefixes = [name[:i] for i, char in enumerate(name) if char == "."] + [name]
+    for prefix in prefixes:
+        failed = _failed.get(prefix)
+        if failed is not None and failed.state == FAILED:
+            _revive(failed)
+    return _entries[id(entry.module)]
+
+
+def _finish(entry: Entry) -> None:
+    module = entry.module
+    replacement = sys.modules.get(entry.name, module)
+    if replacement is not module:
+        # transformers/diffusers put their own module object in sys.modules: eager
+        # import would have returned (and bound on the parent) that object instead.
+        _substitutes[id(module)] = replacement
+        object.__setattr__(module, "__class__", _SubstitutedCallable if callable(replacement) else _Substituted)
+        parent_name, _, child = entry.name.rpartition(".")
+        parent = sys.modules.get(parent_name) if parent_name else None
+        if parent is not None:
+            parent_dict = object.__getattribute__(parent, "__dict__")
+            if parent_dict.get(child) is module:
+                parent_dict[child] = replacement
+        # The importing module's own names for it (``import pkg``, ``import pkg as p``)
+        # now name what eager import would have bound; copies made before stay forwarders.
+        namespace = entry.importer_namespace
+        if namespace is not None:
+            for key, value in list(namespace.items()):
+                if value is module:
+                    namespace[key] = replacement
+    else:
+        object.__setattr__(module, "__class__", entry.final_class)
+    entry.state = LOADED
+    _forget(entry)
+    _release(entry)
+
+
+def _release(entry: Entry) -> None:
+    """A loaded module is the program's: the load history keeps what it measured and no
+    reference to the module, so one removed from ``sys.modules`` can be freed."""
+    entry.module = None
+    entry.initial = {}
+    entry.importer_namespace = None
+
+
+def _rss() -> int | None:
+    """Resident set size in bytes (Linux), read cheaply from /proc."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+try:
+    from os import sysconf as _sysconf
+
+    _PAGE_SIZE = _sysconf("SC_PAGE_SIZE")
+except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
+    _PAGE_SIZE = 4096
+
+
+def _record_before(entry: Entry) -> tuple[set, list]:
+    entry.state = LOADING
+    tid = entry.thread = get_ident()
+    stack = _loading_stack.setdefault(tid, [])
+    entry.parent = stack[-1] if stack else None
+    stack.append(entry.name)
+    entry.rss_before = _rss()
+    return set(sys.modules), stack
+
+
+def _exec(entry: Entry) -> None:
+    """Run one body; a module purged from ``sys.modules`` while pending runs with itself
+    there for the length of its body (as the import system runs every body), then
+    ``sys.modules`` holds again what it held: the newer module, or nothing."""
+    displaced = sys.modules.get(entry.name, _ABSENT)
+    if displaced is entry.module:
+        return _exec_in_place(entry)
+    sys.modules[entry.name] = entry.module
+    try:
+        _exec_in_place(entry)
+    finally:
+        if displaced is _ABSENT:
+            sys.modules.pop(entry.name, None)
+        else:
+            sys.modules[entry.name] = displaced
+
+
+_ABSENT = object()
+
+
+def _exec_in_place(entry: Entry) -> None:
+    from time import perf_counter, time  # builtin module: free
+
+    spec = entry.spec
+    # With no other thread alive, nobody else holds this module: let the body run at
+    # eager speed on its real class (threads the body starts see what eager import shows).
+    unguarded = _running_threads() == 0
+    before, stack = _record_before(entry)
+    _cpython.mark_initializing(spec, True)  # eager imports from other threads now wait
+    if unguarded:
+        object.__setattr__(entry.module, "__class__", entry.final_class)
+    entry.wall_start = time()
+    entry.start = perf_counter()
+    try:
+        entry.loader.exec_module(entry.module)
+    except BaseException as error:
+        entry.duration = perf_counter() - entry.start
+        _record_after(entry, before, stack)
+        if unguarded:  # later uses of the bound name must raise the failure again
+            object.__setattr__(entry.module, "__class__", lazy_class_for(type(entry.module)) or _LazyModule)
+        _fail(entry, error)
+        return
+    finally:
+        _cpython.mark_initializing(spec, False)
+    entry.duration = perf_counter() - entry.start
+    _record_after(entry, before, stack)
+    if unguarded:
+        entry.final_class = type(entry.module)  # a class the body set on itself stays
+    _finish(entry)
+
+
+def _record_after(entry: Entry, before: set, stack: list) -> None:
+    entry.rss_after = _rss()
+    entry.imported = [name for name in list(sys.modules) if name not in before]
+    stack.pop()
+    if not stack:
+        _loading_stack.pop(entry.thread, None)
+
+
+def run_recorded(entry: Entry, execute) -> None:
+    """Run a body the import system itself is loading, recorded as a lazy load.
+
+    Python 3.15's own lazy imports resolve through the ordinary import, so there the
+    finder wraps the loader and this times the body exactly as ``_exec`` does for the
+    emulation; a failure propagates unchanged (the interpreter chains it).
+    """
+    from time import perf_counter, time
+
+    entry.thread_name = _thread_name()
+    with _state._registry_lock:
+        _history.append(entry)
+    before, stack = _record_before(entry)
+    entry.wall_start = time()
+    entry.start = perf_counter()
+    try:
+        execute(entry.module)
+    except BaseException as error:
+        entry.duration = perf_counter() - entry.start
+        _record_after(entry, before, stack)
+        entry.state = FAILED
+        entry.error = error
+        _notify(entry)
+        raise
+    entry.duration = perf_counter() - entry.start
+    _record_after(entry, before, stack)
+    entry.state = LOADED
+    _release(entry)
+    _notify(entry)
+
+
+def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = None) -> bool:
+    """Run ``entry`` (and the rest of its tree); False when the caller must read raw.
+
+    Each body runs under its own module's import lock, as eager import runs it (re-entrant,
+    with the import system's deadlock detection), never under a lock of the whole tree: a
+    body may wait on a worker thread that imports a pending sibling.  A thread that finds
+    a body running in another thread waits for it; if that attempt failed, it tries
+    again itself, as a waiting eager import does.  Raw reads happen only where eager
+    import shows a partially initialised module: re-entrance from the body itself, or a
+    cross-thread cycle the module lock detects.
+    """
+    statement = _frames.statement_frame(frame)
+    here = (entry, id(statement), getattr(statement, "f_lasti", -1))
+    if _failed_here and entry.state == FAILED and _failed_here.pop(get_ident(), None) == here:
+        # 3.11's import_ensure_initialized drops the error of its ``__spec__`` read and the
+        # same statement reads the module again: one statement, one run of the body.
+        raise entry.failure()
+    done: list[Entry] = []
+    try:
+        while not done:
+            if entry.state == LOADING:
+                if entry.thread == get_ident():
+                    return False  # re-entrance from its own body
+                if not _wait_for_body(entry):
+                    return False
+            if entry.state == FAILED:
+                retried = _retry(entry)
+                if retried is None:
+                    return True
+                entry = retried
+                here = (entry, id(statement), here[2])
+                if entry.state == FAILED:
+                    break  # a cycle of threads on its lock: this use sees the failure
+                if entry.state != PENDING:
+                    continue
+            if entry.state != PENDING:
+                break
+            if entry.first_use is None:
+                file, line, func = site or _frames.caller_site(frame)
+                entry.first_use = (file, line, func, attr)
+            for other in _chain(entry):
+                lock = _cpython.get_module_lock(other.name)
+                try:
+                    lock.acquire()
+                except _cpython.DeadlockError:
+                    if other is entry:
+                        return False  # a concurrent circular import: eager import accepts it half-built
+                    continue  # an ancestor or sibling another thread runs in a cycle with us
+                try:
+                    if other.state != PENDING:
+                        continue  # another thread ran it while we waited for its lock
+                    other.thread_name = _thread_name()
+                    if other.first_use is None:
+                        other.first_use = entry.first_use
+                    _exec(other)
+                    done.append(other)
+                finally:
+                    lock.release()
+                if other.state == FAILED and _is_within(entry.name, other.name):
+                    break
+            if entry.state != FAILED:
+                break  # else another thread's attempt failed while we waited: ours now
+    finally:
+        for finished in done:
+            _notify(finished)
+    from_imports = sys.modules.get("lazyhook._fromimport")
+    if from_imports is not None and from_imports._deferred_from:
+        from ._finder import find_spec_elsewhere
+
+        for finished in done:
+            if finished.state == LOADED:
+                from_imports.import_deferred_submodules(finished.name, find_spec_elsewhere)
+    failed = entry if entry.state == FAILED else _failed_child(done, entry, attr)
+    if failed is not None:
+        if failed is entry and attr == "__spec__":
+            _failed_here[get_ident()] = here  # read once more by this statement (3.11)
+        error = failed.error
+        if done and done[-1] is failed and not isinstance(error, Exception):
+            raise error  # KeyboardInterrupt and friends propagate as they are
+        raise failed.failure()
+    return True
+
+
+def _wait_for_body(entry: Entry) -> bool:
+    """Wait until another thread's run of ``entry``'s body ends (its module lock); False
+    when waiting would close a cycle of threads (eager import then goes on half-built)."""
+    lock = _cpython.get_module_lock(entry.name)
+    try:
+        lock.acquire()
+    except _cpython.DeadlockError:
+        return False
+    lock.release()
+    return entry.state != LOADING
+
+
+def _chain(entry: Entry) -> list[Entry]:
+    """The pending modules a first use of ``entry`` runs, in the order eager import ran
+    their import statements (ancestors first)."""
+    tree = _trees.get(entry.root, [])
+    if not _is_live(entry):
+        # Purged from sys.modules while pending (test isolation, a full re-import): no
+        # longer part of the package's tree; it loads alone, with its own stale ancestors
+        # first, and nothing of the live tree.
+        return [e for e in tree if e.state == PENDING and not _is_live(e) and _is_within(entry.name, e.name)]
+    if any(e.state == LOADING for e in tree):
+        # Inside a body of this tree: just what is needed, ancestors first.
+        return [e for e in tree if e.state == PENDING and _is_within(entry.name, e.name)]
+    return [e for e in tree if e.state == PENDING and _is_live(e)]
+
+
+def _retry(entry: Entry) -> Entry | None:
+    """The entry a use of a failed module runs next: revived (with its failed ancestors)
+    under its module lock, or the one another thread revived meanwhile (itself revived
+    if that attempt failed too); None once another thread's attempt has loaded it."""
+    lock = _cpython.get_module_lock(entry.name)
+    try:
+        lock.acquire()
+    except _cpython.DeadlockError:
+        return entry
+    try:
+        current = _entries.get(id(entry.module))
+        if current is None:
+            return None  # loaded by another thread's attempt
+        return _revive_with_ancestors(current) if current.state == FAILED else current
+    finally:
+        lock.release()
+
+
+def _failed_child(done: list, entry: Entry, attr: str):
+    """The submodule ``attr`` of ``entry`` if it failed in this very load.
+
+    ``import pkg.sub`` then ``pkg.sub.Y``: the load of ``pkg`` runs ``pkg.sub`` too; when
+    that body fails, the use must see its error (an ImportError naming both sites), not
+    a bare AttributeError for the submodule the failure unbound.
+    """
+    child = f"{entry.name}.{attr}"
+    for other in done:
+        if other.name == child and other.state == FAILED:
+            return other
+    return None
+
+
+def _after_fork_in_child() -> None:
+    """A body another thread was running when this process forked cannot finish here:
+    that thread does not exist in the child, and the lock it held never frees.  Each such
+    module goes back to pending (its attributes as before its body, a fresh import lock),
+    so the child's first use runs it, as the parent's will have.  Loads of the thread
+    that forked are its own and go on.
+    """
+    _state._registry_lock = RLock()  # held at the fork by a thread that is gone, perhaps
+    me = get_ident()
+    inherited_loads.update(id(e) for e in _history if e.state in (LOADED, FAILED))
+    for entry in [e for e in _history if e.state == LOADING and e.thread != me]:
+        _cpython.mark_initializing(entry.spec, False)
+        _cpython.forget_module_lock(entry.root)
+        _cpython.forget_module_lock(entry.name)
+        if _entries.get(id(entry.module)) is not entry:
+            # 3.15: the interpreter's own load of a lazy import, recorded: as after a
+            # failed import, the half-built module leaves sys.modules and the next use
+            # imports it afresh; the attempt was the parent's, not this process's.
+            if _is_live(entry):
+                del sys.modules[entry.name]
+            _history.remove(entry)
+            continue
+        _back_to_before_body(entry.module, entry.initial)
+        object.__setattr__(entry.module, "__class__", lazy_class_for(entry.final_class) or _LazyModule)
+        entry.state = PENDING
+        entry.thread = 0
+        entry.first_use = None
+    for thread in [t for t in _loading_stack if t != me]:
+        del _loading_stack[thread]
+
+
+try:
+    from os import register_at_fork as _register_at_fork
+except ImportError:  # pragma: no cover - no fork on this platform
+    pass
+else:
+    _register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _is_live(entry: Entry) -> bool:
+    """Whether ``entry``'s module is still the one ``sys.modules`` holds for its name."""
+    return sys.modules.get(entry.name) is entry.module
+
+
+def _notify(entry: Entry) -> None:
+    for listener in list(listeners):
+        try:
+            listener(entry)
+        except Exception as exc:  # a broken callback never breaks an import
+            try:
+                listeners.remove(listener)
+            except ValueError:
+                pass
+            sys.stderr.write(f"lazyhook: load listener {listener!r} raised {exc!r}; removed\n")
+
+
+# Frames between a module body and the line that used the module (docstring of
+# _cpython.as_import_machinery): a body's stacklevel=2 warning names that line.
+_cpython.as_import_machinery(_exec, _exec_in_place, load, run_recorded)
