@@ -21,6 +21,7 @@ import sys
 from _thread import RLock, get_ident
 
 from . import _cpython, _frames
+from ._finder import find_spec_elsewhere
 
 _lock = RLock()  # serialises the rebinds; never held while a module body runs
 _quiet: set = set()  # threads rearranging a namespace: lazy names compare as plain strings
@@ -207,8 +208,8 @@ def bind(module_name: str, attr: str, frame, would_defer) -> LazyImport | None:
     return placeholder
 
 
-def import_deferred_submodules(module_name: str, find_spec) -> None:
-    """Right after a package's body ran: import the submodules its deferred ``from
+def import_deferred_submodules(loaded_names) -> None:
+    """Right after these modules' bodies ran: import the submodules their deferred ``from
     package import sub`` statements name, in statement order (3.11-3.14).
 
     Eager import ran ``sub``'s body at the statement, and what that body imported
@@ -218,10 +219,18 @@ def import_deferred_submodules(module_name: str, find_spec) -> None:
     itself defines stays deferred until used, and an import that fails here is left for
     the name's first use to raise, where the emulation reports errors.
     """
-    with _lock:
-        keys = _deferred_from.pop(module_name, None)
+    if not _deferred_from:
+        return
+    for module_name in loaded_names:
+        with _lock:
+            keys = _deferred_from.pop(module_name, None)
+        if keys:
+            _import_submodules(module_name, keys)
+
+
+def _import_submodules(module_name: str, keys: list) -> None:
     module = sys.modules.get(module_name)
-    if not keys or module is None:
+    if module is None:
         return
     try:
         namespace = object.__getattribute__(module, "__dict__")
@@ -233,7 +242,7 @@ def import_deferred_submodules(module_name: str, find_spec) -> None:
     for key in keys:
         state = key.__dict__
         attr = state["attr"]
-        if state["resolved"] or attr in namespace or find_spec(f"{module_name}.{attr}", path) is None:
+        if state["resolved"] or attr in namespace or find_spec_elsewhere(f"{module_name}.{attr}", path) is None:
             continue
         try:
             value = _import_value(key)

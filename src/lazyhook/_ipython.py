@@ -105,10 +105,8 @@ def lazyhook_magic(line: str = "") -> None:
     if command in ("", "status") and not rest:
         _display(Rendered(_status_text(), _status_html()))
     elif command == "report" and rest in ("", "table", "html", "json"):
-        if rest == "json":
-            print(lazyhook.report("json"))
-        elif rest == "table":
-            print(lazyhook.report("table"))
+        if rest in ("json", "table"):
+            print(lazyhook.report(rest))
         else:  # the waterfall in a rich front end, the table in a terminal
             _display(Rendered(lazyhook.report("table"), _framed(lazyhook.report("html"))))
     elif command == "on" and rest:

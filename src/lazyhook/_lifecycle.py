@@ -320,13 +320,9 @@ def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = Non
     finally:
         for finished in done:
             _notify(finished)
-    from_imports = sys.modules.get("lazyhook._fromimport")
-    if from_imports is not None and from_imports._deferred_from:
-        from ._finder import find_spec_elsewhere
-
-        for finished in done:
-            if finished.state == LOADED:
-                from_imports.import_deferred_submodules(finished.name, find_spec_elsewhere)
+    from_imports = sys.modules.get("lazyhook._fromimport")  # loaded by the first deferred from-import
+    if from_imports is not None and done:
+        from_imports.import_deferred_submodules([e.name for e in done if e.state == LOADED])
     failed = entry if entry.state == FAILED else _failed_child(done, entry, attr)
     if failed is not None:
         if failed is entry and attr == "__spec__":

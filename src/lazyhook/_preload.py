@@ -142,32 +142,34 @@ def _default_priorities() -> dict:
     return dict(getattr(policy, "priorities", None) or {})
 
 
+def _row(module: str, state: str, **known) -> dict:
+    """One ``status()`` row: what is not known about the module is None."""
+    return {"module": module, "state": state, "load_s": None, "trigger": None, "rss_growth": None, "error": None,
+            **known}
+
+
 def status() -> list[dict]:
     """Every configured package and deferred module: state, load time, trigger, memory growth."""
-    from ._report import _eager_text, display_file, imported_eagerly, not_installed
+    from ._report import display_file, eager_text, imported_eagerly, not_installed
 
     rows: dict[str, dict] = {}
     for e in list(_lazymodule._history):
         use = e.first_use
         grew = (e.rss_after - e.rss_before) if (e.rss_after is not None and e.rss_before is not None) else None
-        rows[e.name] = {
-            "module": e.name, "state": e.state, "load_s": e.duration if e.state in ("loaded", "failed") else None,
-            "trigger": f"{display_file(use[0])}:{use[1]} ({use[3]})" if use else None, "rss_growth": grew,
-            "error": repr(e.error) if e.error is not None else None,
-        }
+        rows[e.name] = _row(
+            e.name, e.state, load_s=e.duration if e.state in ("loaded", "failed") else None,
+            trigger=f"{display_file(use[0])}:{use[1]} ({use[3]})" if use else None, rss_growth=grew,
+            error=repr(e.error) if e.error is not None else None)
     finder = sys.modules["lazyhook"]._the_finder
     if _cpython.NATIVE and finder is not None:
         from ._native import pending_names
 
         for name in pending_names(finder):
-            rows.setdefault(name, {"module": name, "state": "pending", "load_s": None, "trigger": None,
-                                   "rss_growth": None, "error": None})
+            rows.setdefault(name, _row(name, "pending"))
     for item in imported_eagerly():  # a namespace package: eager, while its portions may be deferred
-        rows[item["module"]] = {"module": item["module"], "state": "imported eagerly", "load_s": None,
-                                "trigger": None, "rss_growth": None, "error": None, "why": _eager_text(item)}
+        rows[item["module"]] = _row(item["module"], "imported eagerly", why=eager_text(item))
     unimported = [root for root in sorted(getattr(finder, "roots", ()) or ()) if root not in rows]
     missing = set(not_installed(unimported))
     for root in unimported:
-        rows[root] = {"module": root, "state": "not installed" if root in missing else "never imported",
-                      "load_s": None, "trigger": None, "rss_growth": None, "error": None}
+        rows[root] = _row(root, "not installed" if root in missing else "never imported")
     return sorted(rows.values(), key=lambda r: r["module"])

@@ -645,7 +645,7 @@ def table(reports: list[dict]) -> str:
     if saved["imported_eagerly"]:
         eager = saved["imported_eagerly"]
         lines.append(f"  configured but imported eagerly ({len(eager)}): "
-                     + ", ".join(f"{name} ({_eager_text(item)})" for name, item in sorted(eager.items())))
+                     + ", ".join(f"{name} ({eager_text(item)})" for name, item in sorted(eager.items())))
     return "\n".join(lines)
 
 
@@ -673,7 +673,8 @@ def saved_across(reports: list[dict]) -> dict:
             "imported_eagerly": eager}
 
 
-def _eager_text(item: dict) -> str:
+def eager_text(item: dict) -> str:
+    """"in a try block or except clause at app.py:12": why and where a configured package was eager."""
     at = item.get("at") or {}
     return f"{item['why']} at {at.get('file')}:{at.get('line')}" if at else item["why"]
 

@@ -55,7 +55,7 @@ def import_costs(stderr: str) -> tuple[dict[str, float], dict[str, set[str]]]:
     return costs, inside
 
 
-def run_profiles(command: list[str], cwd: str | None = None) -> tuple[tuple[dict, dict], list[dict], int]:
+def run_profiles(command: list[str], cwd: str | None = None) -> tuple[tuple[dict, dict], list[dict]]:
     """Run the program eagerly (with import times) and with everything lazy (with a report).
 
     Raises RuntimeError, showing the program's own error, unless both runs exit 0 with the
@@ -83,7 +83,7 @@ def run_profiles(command: list[str], cwd: str | None = None) -> tuple[tuple[dict
                 f"(first difference: {_first_difference(eager.stdout, lazy.stdout)}); no policy suggested. If its "
                 "output changes from run to run (times, random numbers), make it print the same for this run")
         docs, _notes = _report.collect([reports]) if os.listdir(reports) else ([], [])
-    return costs, docs, 0
+    return costs, docs
 
 
 def _program_error(stderr: str, lines: int = 15) -> str:
@@ -102,7 +102,7 @@ def _first_difference(expected: str, got: str) -> str:
 def suggest(command: list[str], *, min_ms: float = 2.0, run_check: bool = True, cwd: str | None = None) -> dict:
     from . import _check, _policy
 
-    (costs, inside), docs, code = run_profiles(command, cwd)
+    (costs, inside), docs = run_profiles(command, cwd)
     if not docs:  # every process of a profiling run writes a report, even one that deferred nothing
         raise RuntimeError(
             "the lazy run wrote no report: is lazyhook installed in the program's interpreter "
@@ -126,7 +126,7 @@ def suggest(command: list[str], *, min_ms: float = 2.0, run_check: bool = True, 
         chosen.append(name)
     root = program_root(command, cwd)
     return {
-        "command": command, "exit_code": code, "lazy": chosen,
+        "command": command, "exit_code": 0, "lazy": chosen,
         "lazy_modules": lazy_modules_declarations(chosen, root, skip=imported),
         "costs_ms": {n: round(costs.get(n, 0.0), 1) for n in sorted(imported, key=lambda n: -costs.get(n, 0.0))},
         "used": sorted(used), "unsafe": unsafe, "below_threshold": cheap,
