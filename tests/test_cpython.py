@@ -20,6 +20,40 @@ def test_this_interpreter_has_a_row_and_its_opcodes_match():
     assert _cpython.NATIVE is hasattr(sys, "set_lazy_imports")
 
 
+def test_the_start_up_module_knows_the_versions_the_table_has():
+    """``lazyhook/__init__.py`` decides support before ``_cpython`` is imported."""
+    import lazyhook
+
+    assert lazyhook._KNOWN_VERSIONS == tuple(_cpython.TABLE)
+    assert (lazyhook._SUPPORTED, lazyhook._NATIVE) == (_cpython.SUPPORTED, _cpython.NATIVE)
+
+
+def test_the_importer_probe_skips_exactly_the_import_systems_frames():
+    """The start-up module's probe finds the globals of the module whose statement is
+    importing, through every importlib frame, on every version."""
+    import importlib.abc
+    import lazyhook
+
+    seen = []
+
+    class Probe(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "lazyhook_probe_target":
+                seen.append(_cpython.importer_namespace(1))
+            return None
+
+    sys.meta_path.insert(0, Probe())
+    try:
+        with pytest.raises(ModuleNotFoundError):
+            import lazyhook_probe_target  # noqa: F401
+        with pytest.raises(ModuleNotFoundError):
+            __import__("lazyhook_probe_target")
+    finally:
+        del sys.meta_path[0]
+    assert seen == [globals(), globals()]
+    assert _cpython.importer_namespace is lazyhook._importer_namespace
+
+
 def test_the_bootstrap_functions_it_recognises_exist_here():
     import _frozen_importlib as bootstrap
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 import lazyhook
-from lazyhook._finder import LazyFinder
+from lazyhook import LazyFinder, _finder
 
 
 def module_level_import(name: str) -> dict:
@@ -79,13 +79,13 @@ def test_submodule_names_are_refused_with_the_fix(import_state):
 
 def test_fast_path_never_delegates_for_unconfigured_modules(import_state, monkeypatch):
     calls = []
-    original = LazyFinder._delegate
+    original = _finder.find_configured
 
-    def spy(self, name, path, target):
+    def spy(finder, name, path, target, frame):
         calls.append(name)
-        return original(self, name, path, target)
+        return original(finder, name, path, target, frame)
 
-    monkeypatch.setattr(LazyFinder, "_delegate", spy)
+    monkeypatch.setattr(_finder, "find_configured", spy)
     lazyhook.install(["colorsys"])
     for name in ["csv", "email.mime.text", "xml.dom.minidom", "colorsysx_not_there"]:
         sys.modules.pop(name, None)

@@ -1,7 +1,11 @@
 """lazyhook: make ordinary ``import torch`` statements lazy, with no code change.
 
-Importing this package costs next to nothing: policy files, reports and the CLI are
-imported only when used.
+This module is everything interpreter start-up and ``import lazyhook; lazyhook.install()``
+load: the ways in, the policy when environment variables and plain names say all of it,
+and the finder's fast path.  Policy files, the deferral decision, loading, reports and
+the CLI live in their own modules, imported when first needed.  It is one module because
+each further module imported at start-up costs about 0.3 ms on Python 3.11, measured
+(docs/performance.md): the start-up budget is 0.5 ms in all.
 
 PYTEST_DONT_REWRITE: pytest marks every module of a distribution with a ``pytest11``
 entry point for assertion rewriting and warns when the package was imported first (as
@@ -11,9 +15,6 @@ entry point for assertion rewriting and warns when the package was imported firs
 import sys
 from _thread import RLock
 
-from . import _cpython
-from ._finder import LazyFinder
-
 __all__ = [
     "Installation", "LazyImportError", "PolicyError", "attach", "events", "install", "is_pending",
     "lazy_import", "load_all", "on_load", "preload", "report", "status", "uninstall", "write_report",
@@ -21,26 +22,276 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
+# The interpreters whose internals lazyhook knows: each has a row in ``_cpython.TABLE``
+# (tests/test_cpython.py checks the two agree).  On any other, install() defers nothing.
+_KNOWN_VERSIONS = ((3, 11), (3, 12), (3, 13), (3, 14), (3, 15))
+_VERSION = sys.version_info[:2]
+_SUPPORTED = _VERSION in _KNOWN_VERSIONS
+_NATIVE = _SUPPORTED and hasattr(sys, "set_lazy_imports")  # PEP 810: the interpreter defers
+
+
+# The rest of the API, defined in ``_api`` and its modules, loaded with its first use
+# (PEP 562).  Type checkers read the names from here:
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._api import (_reset_state, attach, events, is_pending, lazy_import, load_all, on_load, preload, report,
+                       status, write_report)
+    from ._lazymodule import LazyImportError
+    from ._policy import PolicyError
+_LATER = {"LazyImportError": "_lazymodule", "PolicyError": "_policy", "load_ipython_extension": "_ipython",
+          "unload_ipython_extension": "_ipython"}  # %load_ext lazyhook
 
 
 def __getattr__(name: str):
-    """Re-exports whose modules load on first use (PEP 562): start-up imports neither."""
-    if name == "LazyImportError":
-        from ._lazymodule import LazyImportError as value
-    elif name == "PolicyError":
-        from ._policy import PolicyError as value
-    elif name in ("load_ipython_extension", "unload_ipython_extension"):  # %load_ext lazyhook
-        from . import _ipython
-
-        value = getattr(_ipython, name)
-    else:
+    module = _LATER.get(name, "_api")
+    if module == "_api" and name not in __all__ and name != "_reset_state":
         raise AttributeError(f"module 'lazyhook' has no attribute {name!r}")
+    __import__(f"lazyhook.{module}")
+    value = getattr(sys.modules[f"lazyhook.{module}"], name)
     globals()[name] = value
     return value
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+# --- the policy ------------------------------------------------------------------------
+# Reading and validating files, presets and error messages: ``_policy`` (imported only
+# when the environment holds more than plain names).
+
+# Modules that break when their body runs later than the import statement.  Applied
+# to every policy unless listed under ``force-lazy``.
+_NEVER_LAZY = {  # name -> why
+    "ddtrace": "instruments libraries as they are imported (ddtrace.auto); deferred, it misses them",
+    "opentelemetry": "auto-instrumentation patches libraries at import; deferred, it misses them",
+    "setuptools": "replaces the stdlib distutils at import (_distutils_hack)",
+    "pkg_resources": "declares namespace packages and fixes sys.path at import",
+    "readline": "changes how input() edits lines, as an import side effect",
+    "rlcompleter": "installs tab completion in readline, as an import side effect",
+    "absl": "absl.logging sets the logging module's logger class and root handler at import",
+    "seaborn": "registers its colormaps (rocket, mako, ...) with matplotlib at import; deferred, "
+               "matplotlib.colormaps['rocket'] fails until something uses seaborn",
+    "sklearn.experimental": "its modules exist for their import side effect (enable_iterative_imputer adds "
+                            "IterativeImputer to sklearn.impute); deferred, it never happens",
+}
+
+# Modules lazyhook itself imports while it defers, loads, records or reports: deferring
+# one would make lazyhook load it from inside its own finder (RecursionError).  Eager
+# always, even under ``force-lazy``.
+_OWN_DEPENDENCIES = frozenset({
+    "os", "sys", "time", "threading", "importlib", "json", "marshal", "tomllib", "atexit", "html", "difflib",
+    "opcode", "uuid", "socket", "warnings", "lazyhook",
+})
+
+
+class Policy:
+    """The resolved policy: lazy names with the reason for each, and where it came from."""
+
+    __slots__ = ("enabled", "disabled_by", "lazy", "never_lazy", "force_lazy", "excluded",
+                 "report", "report_file", "report_dir", "priorities", "sources_found", "file_in_effect")
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.disabled_by = ""
+        self.lazy: dict[str, str] = {}  # name -> why it is lazy
+        self.never_lazy: dict[str, str] = {}  # name -> why it is eager
+        self.force_lazy: set[str] = set()
+        self.excluded: dict[str, str] = {}  # configured lazy but eager, -> why
+        self.report = "none"
+        self.report_file: str | None = None
+        self.report_dir: str | None = None
+        self.priorities: dict[str, int] = {}
+        self.sources_found: list[tuple[str, str]] = []  # (kind, path)
+        self.file_in_effect: tuple[str, str] | None = None
+
+    def add(self, names, why: str) -> None:
+        for name in names:
+            self.lazy.setdefault(name, why)
+
+    def finish(self) -> "Policy":
+        """Apply the built-in never-lazy list and the policy's own exclusions."""
+        self.excluded = {}
+        for name in list(self.lazy):
+            if name in _OWN_DEPENDENCIES:
+                self.excluded[name] = "lazyhook itself imports it while loading and reporting"
+                continue
+            if name in self.force_lazy:
+                continue
+            if name in _NEVER_LAZY:
+                self.excluded[name] = f"built-in never-lazy list: {_NEVER_LAZY[name]}"
+            elif name in self.never_lazy:
+                self.excluded[name] = self.never_lazy[name]
+        for name in self.excluded:
+            del self.lazy[name]
+        return self
+
+    def never_lazy_names(self) -> list[str]:
+        """Subtrees the finder must import eagerly (dotted entries included)."""
+        names = set(self.never_lazy)
+        names.update(n for n in _NEVER_LAZY if "." in n and n not in self.force_lazy)
+        return sorted(names)
+
+
+def _plain_names(names) -> bool:
+    """Top-level module names only: no preset, no submodule, nothing to explain."""
+    return all(type(name) is str and name.isidentifier() for name in names)
+
+
+def _resolve_plain(files: bool = True, project_files: bool = True, environment_policy: dict | None = None,
+                   environment_origin: str = "") -> Policy | None:
+    """The policy in effect when plain names say all of it (``LAZY_IMPORTS``, an enabled
+    environment's ``lazy`` list), exactly as ``_policy.resolve`` would give it; None when
+    there is more to read (a policy file, presets, report settings, a kill-switch value,
+    bad input), which ``_policy.resolve`` handles and explains."""
+    import os
+
+    environ = os.environ
+    if environ.get("LAZYHOOK_DISABLE", "0") != "0" or environ.get("LAZYHOOK_REPORT"):
+        return None
+    policy = Policy()
+    if not files:
+        return policy
+    if environ.get("LAZYHOOK_POLICY"):
+        return None
+    if project_files:
+        try:
+            here = os.getcwd()
+        except OSError:
+            return None
+        if os.path.isfile(os.path.join(here, "lazyhook.toml")) or os.path.isfile(os.path.join(here, "pyproject.toml")):
+            return None
+    if environment_policy is not None:
+        names = environment_policy.get("lazy", ())
+        if environment_policy.keys() - {"lazy"} or not isinstance(names, list) or not _plain_names(names):
+            return None
+        policy.sources_found.append(("environment", environment_origin))
+        policy.file_in_effect = ("environment", environment_origin)
+        policy.add(names, f"listed in environment policy ({environment_origin})")
+    text = environ.get("LAZY_IMPORTS")
+    if text:
+        names = text.replace(";", ",").replace(",", " ").split()
+        if not _plain_names(names):
+            return None
+        policy.add(names, "LAZY_IMPORTS")
+    policy.report_file = environ.get("LAZYHOOK_REPORT_FILE") or None
+    policy.report_dir = environ.get("LAZYHOOK_REPORT_DIR") or None
+    return policy
+
+
+# --- the finder's fast path --------------------------------------------------------------
+# The frames of the import system, skipped to find the module an import came from.
+# CPython internals: ``_cpython`` re-exports them with the rest (they are here because
+# the finder's fast path needs them at start-up, and ``_cpython`` is not imported then).
+_BOOTSTRAP_FILES = frozenset({"<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>"})
+_BOOTSTRAP_MODULES = frozenset({"_frozen_importlib", "_frozen_importlib_external",
+                                "importlib._bootstrap", "importlib._bootstrap_external"})
+
+
+def _importer_namespace_getframe(depth: int):
+    frame = sys._getframe(depth + 1)
+    while frame is not None and frame.f_code.co_filename in _BOOTSTRAP_FILES:
+        frame = frame.f_back
+    return frame.f_globals if frame is not None else None
+
+
+def _importer_namespace_modulename(depth: int, _name=getattr(sys, "_getframemodulename", None)):
+    try:
+        depth += 1
+        name = _name(depth)
+        while name in _BOOTSTRAP_MODULES:
+            depth += 1
+            name = _name(depth)
+    except ValueError:
+        return None
+    module = sys.modules.get(name) if name is not None else None
+    if module is None:
+        return None
+    try:
+        return object.__getattribute__(module, "__dict__")
+    except AttributeError:
+        return None
+
+
+# The globals of the code an import system call came from, ``depth`` frames above the
+# caller, importlib's frames skipped: read on 3.12+ without materialising any frame object
+# (``sys._getframemodulename``; the importer is in ``sys.modules`` while its body runs).
+_importer_namespace = (_importer_namespace_modulename if hasattr(sys, "_getframemodulename")
+                       else _importer_namespace_getframe)
+
+# lazyhook._finder (the deferral decision), once the first configured import needed it.
+_slow_path = None
+
+
+class LazyFinder:
+    """Hands out lazily loading specs for the configured top-level packages.
+
+    The fast path is one set lookup for every module that is not configured: no I/O, no
+    lock, no allocation (a submodule of an unconfigured package costs one slice; while
+    ``__lazy_modules__`` counts, one look at the importer's globals).  What happens for
+    a configured name is ``_finder.find_configured``.
+    """
+
+    def __init__(self) -> None:
+        self.roots: set[str] = set()  # configured: imports of these may be deferred
+        # What find_spec looks at: the configured roots, plus (after uninstall) the roots
+        # of trees still pending, whose eager submodule imports must load parents first.
+        self.watched: set[str] = set()
+        self.never_lazy: frozenset[str] = frozenset()
+        self.policy: Policy | None = None  # the resolved policy last installed, for status
+        self.profile_all = False  # `lazyhook suggest`: every third-party package is lazy
+        # Whether a module's ``__lazy_modules__`` defers what it lists (PEP 810): while
+        # lazyhook is active at all, unless the kill switch is on.
+        self.lazy_modules = False
+        # Python 3.15+: where each module the filter let the interpreter defer was imported.
+        self.import_sites: dict[str, tuple[str, int, str]] = {}
+        # Configured top-level names first imported eagerly: name -> (why, file, line).
+        self.eager_imports: dict[str, tuple[str, str, int]] = {}
+
+    def find_spec(self, name, path=None, target=None):
+        watched = self.watched
+        if name not in watched:
+            dot = name.find(".")
+            if dot < 0 or name[:dot] not in watched:
+                if self.profile_all:  # (_apply imported the slow path for it)
+                    if not _slow_path.adopt_for_profile(self, name if dot < 0 else name[:dot]):
+                        return None
+                elif not self.lazy_modules:
+                    return None
+                else:
+                    namespace = _importer_namespace(1)
+                    if namespace is None or not namespace.get("__lazy_modules__"):
+                        return None
+        return (_slow_path or _decision()).find_configured(self, name, path, target, sys._getframe(1))
+
+    def is_never_lazy(self, name: str) -> bool:
+        for excluded in self.never_lazy:
+            if name == excluded or name.startswith(excluded + "."):
+                return True
+        return False
+
+    def would_defer(self, name: str, statement, offset: int | None = None) -> bool:
+        """The one rule (``_finder.would_defer``), as the lazy-module core asks it."""
+        return (_slow_path or _decision()).would_defer(self, name, statement, offset)
+
+    def invalidate_caches(self) -> None:
+        pass
+
+
+def _decision():
+    global _slow_path
+    from . import _finder
+
+    _slow_path = _finder
+    return _finder
+
+
+# --- the ways in ------------------------------------------------------------------------
 _lock = RLock()
 _the_finder: LazyFinder | None = None
+_activated_by: str | None = None  # the start-up file that activated lazyhook here, if any
+# The installed finder's rule (would it defer this import?), or None: every import eager.
+_rule = None
 
 
 class Installation:
@@ -51,8 +302,8 @@ class Installation:
     under the kill switch (which installed nothing) removes nothing.
     """
 
-    def __init__(self, finder: "LazyFinder | None", policy=None, names=frozenset(), never_lazy=frozenset(),
-                 disabled: bool = False, profile_all: bool = False) -> None:
+    def __init__(self, finder: LazyFinder | None, policy: Policy | None = None, names=frozenset(),
+                 never_lazy=frozenset(), disabled: bool = False, profile_all: bool = False) -> None:
         self.finder = finder
         self.policy = policy
         self.names = frozenset(names)  # what this install() made lazy
@@ -81,7 +332,7 @@ class Installation:
         return f"<lazyhook.Installation packages={sorted(self.packages)}>"
 
 
-_active: "list[Installation]" = []  # handles whose contribution is in effect, oldest first
+_active = []  # the Installation handles whose contribution is in effect, oldest first
 
 
 def install(packages=None, *, never_lazy=(), policy: bool = True) -> Installation:
@@ -94,44 +345,60 @@ def install(packages=None, *, never_lazy=(), policy: bool = True) -> Installatio
     raises ``PolicyError`` naming the source and the fix.  Idempotent: a second call adds
     names to the one finder at ``sys.meta_path[0]``.
     """
-    from . import _policy
-
     if isinstance(packages, str):
         raise TypeError("lazyhook.install() takes a list of names, e.g. install(['torch'])")
-    resolved = _policy.resolve(files=policy)
-    _add_names(resolved, packages or (), "install()")
-    for name in never_lazy:
-        if not isinstance(name, str) or not _policy.is_module_name(name):
-            raise _policy.PolicyError(
-                f"never_lazy: {name!r} is not a module name; use dotted Python identifiers such as 'torch.distributed'")
-        resolved.never_lazy[name] = "never_lazy passed to install()"
+    names = packages or ()
+    resolved = _resolve_plain(files=policy) if not never_lazy and _plain_names(names) else None
+    if resolved is None:
+        from . import _policy
+
+        resolved = _policy.resolve(files=policy)
+        _policy.add_names(resolved, names, "install()")
+        _policy.add_never_lazy(resolved, never_lazy)
+    else:
+        resolved.add(names, "install()")
     return install_policy(resolved.finish())
 
 
-def _add_names(resolved, names, why: str) -> None:
-    from ._policy import PRESETS, PolicyError, is_module_name
+def _activate(environment_policy: dict | None = None, origin: str = "", via: str = "") -> None:
+    """Interpreter start-up (``lazyhook.pth``, an enabled environment's module): install
+    the policy in effect; once; never raises.
 
-    for name in names:
-        if isinstance(name, str) and name.startswith("@") and name[1:] in PRESETS:
-            resolved.add(PRESETS[name[1:]], f"preset {name} ({why})")
-        elif not isinstance(name, str) or not is_module_name(name):
-            raise PolicyError(f"{why}: {name!r} is not a module name; use top-level package names such as "
-                              f"'torch' or a preset such as '@ml'")
-        elif "." in name:
-            raise PolicyError(f"{why}: {name!r} is a submodule; list its top-level package "
-                              f"{name.partition('.')[0]!r} (submodules of a lazy package are lazy too)")
-        else:
-            resolved.add([name], why)
+    The trust rule: start-up never reads the current directory's policy files.  Any
+    problem becomes one warning line on stderr and every import stays eager.
+    """
+    global _activated_by
+    if _activated_by is not None:
+        return
+    _activated_by = via
+    try:
+        resolved = _resolve_plain(environment_policy=environment_policy, environment_origin=origin,
+                                  project_files=False)
+        if resolved is None:
+            from . import _policy
+
+            resolved = _policy.resolve(environment_policy=environment_policy, environment_origin=origin,
+                                       project_files=False)
+        import os
+
+        # `lazyhook suggest`: every third-party package is lazy, to see which get used.
+        profile_all = bool(os.environ.get("LAZYHOOK_PROFILE_ALL")) and resolved.enabled
+        install_policy(resolved.finish(), profile_all=profile_all)
+    except Exception as exc:  # noqa: BLE001 - start-up must survive anything we do
+        message = " ".join(str(exc).split())
+        sys.stderr.write(f"lazyhook: {message} -- imports stay eager\n")
 
 
-def install_policy(resolved, profile_all: bool = False) -> Installation:
+def install_policy(resolved: Policy, profile_all: bool = False) -> Installation:
     """Install a resolved policy (the one code path behind every way in)."""
     with _lock:
-        if not _cpython.SUPPORTED:
-            _warn_once(_cpython.unsupported_message())
+        if not _SUPPORTED:
+            known = ", ".join(f"{major}.{minor}" for major, minor in _KNOWN_VERSIONS)
+            _warn_once(f"Python {_VERSION[0]}.{_VERSION[1]} is not one lazyhook knows ({known}); every import "
+                       f"stays eager until a lazyhook release supports it")
             return Installation(None, resolved)
         if not resolved.enabled:
-            if not _cpython.NATIVE:
+            if not _NATIVE:
                 return Installation(_the_finder, resolved)  # installed nothing: undoes nothing
             # 3.15+: the kill switch covers `lazy import` statements too.
             handle = Installation(_the_finder, resolved, disabled=True)
@@ -143,7 +410,10 @@ def install_policy(resolved, profile_all: bool = False) -> Installation:
         handle.finder = _the_finder
         if _the_finder is not None:
             _the_finder.policy = resolved
-        _arrange_reports(resolved)
+        if resolved.report != "none" or resolved.report_dir or resolved.report_file:
+            from ._report import arrange_at_exit  # the report module loads only when asked for
+
+            arrange_at_exit(resolved)
         return handle
 
 
@@ -155,13 +425,15 @@ def _apply() -> None:
     pending parent first) and leaves once nothing is (3.15+: the interpreter loads what
     is pending without lazyhook's help).
     """
-    global _the_finder
+    global _the_finder, _rule
     names = set().union(*(handle.names for handle in _active))
     profile_all = any(handle.profile_all for handle in _active)
     lazy_modules = bool(_active) and not any(handle.disabled for handle in _active)
     active = bool(names) or profile_all or lazy_modules
-    core = sys.modules.get("lazyhook._lazymodule")  # else the finder sets would_defer on first use
-    pending = core.pending_roots() if core is not None and not _cpython.NATIVE else set()
+    core = sys.modules.get("lazyhook._lazymodule")  # else it reads _rule when imported
+    pending = core.pending_roots() if core is not None and not _NATIVE else set()
+    if profile_all and _slow_path is None:
+        _decision()  # profiling asks it about every import: import it before the finder is in place
     finder = _the_finder
     if finder is None and active:
         finder = _the_finder = LazyFinder()
@@ -173,15 +445,16 @@ def _apply() -> None:
         finder.roots.update(names)
         finder.never_lazy = frozenset().union(*(handle.never_lazy for handle in _active))
         finder.watched = names | pending
-        if core is not None and not _cpython.NATIVE:
-            core.would_defer = finder.would_defer if active else None
+        _rule = finder.would_defer if active and not _NATIVE else None
+        if core is not None:
+            core.would_defer = _rule
         if active or finder.watched:
             if not any(entry is finder for entry in sys.meta_path):
                 sys.meta_path.insert(0, finder)
         else:
             _the_finder = None
             sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
-    if _cpython.NATIVE:
+    if _NATIVE:
         from . import _native
 
         if any(handle.disabled for handle in _active):
@@ -192,36 +465,13 @@ def _apply() -> None:
             _native.restore()  # the mode and filter in effect before install()
 
 
-_warned: set[str] = set()
+_warned = set()  # messages written to stderr once
 
 
 def _warn_once(message: str) -> None:
     if message not in _warned:
         _warned.add(message)
         sys.stderr.write(f"lazyhook: {message}\n")
-
-
-_DEFAULT_REPORT_FILES = {"json": "lazyhook-report.json", "trace": "lazyhook-report.trace.json",
-                         "html": "lazyhook-report.html"}
-
-
-def _arrange_reports(resolved) -> None:
-    """Reports chosen by the policy, produced at exit (the report module loads only then)."""
-    if resolved.report == "none" and not resolved.report_dir and not resolved.report_file:
-        return
-    from . import _report
-
-    if resolved.report_dir:
-        _report.at_exit("dir", resolved.report_dir)
-    if resolved.report == "summary":
-        _report.at_exit("summary")
-    elif resolved.report in _DEFAULT_REPORT_FILES or resolved.report_file:
-        import os
-
-        target = resolved.report_file or _DEFAULT_REPORT_FILES[resolved.report]
-        # A format asked for explicitly wins over the file's suffix.
-        explicit = resolved.report if resolved.report in _DEFAULT_REPORT_FILES else None
-        _report.at_exit("file", (os.path.abspath(target), explicit))
 
 
 def uninstall() -> None:
@@ -235,107 +485,3 @@ def uninstall() -> None:
     with _lock:
         _active.clear()
         _apply()
-
-
-def _reset_state() -> None:
-    """Put all of lazyhook's state back to what ``import lazyhook`` gives: no finder, no
-    handles, no deferred modules or load records, no callbacks or exit reports, the
-    interpreter's lazy-import mode and filter as before (3.15).  For test isolation
-    (``tests/conftest.py``); it does not touch ``sys.modules`` or the program's modules."""
-    global _the_finder
-    with _lock:
-        uninstall()
-        finder, _the_finder = _the_finder, None
-        if finder is not None:
-            sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
-        _warned.clear()
-        for name in ("_lazymodule", "_fromimport", "_report"):
-            module = sys.modules.get(f"lazyhook.{name}")
-            if module is not None:
-                module._reset()
-        startup = sys.modules.get("lazyhook._startup")
-        if startup is not None:
-            startup._activated = False
-            startup.activated_by = ""
-
-
-def events() -> list[dict]:
-    """Every lazy load recorded so far (see docs/reports.md for the fields)."""
-    from ._report import events as _events
-
-    return _events()
-
-
-def on_load(callback):
-    """Call ``callback(event)`` after every lazy load; returns a function that removes it."""
-    from ._report import on_load as _on_load
-
-    return _on_load(callback)
-
-
-def report(format: str = "table") -> str:  # noqa: A002 - matches the CLI's --format
-    """This process's load report so far: ``table``, ``json``, ``trace`` or ``html``."""
-    from ._report import report as _render
-
-    return _render(format)
-
-
-def write_report(path: str, format: str | None = None) -> str:  # noqa: A002
-    """Write the report to ``path`` (atomically); the format follows the suffix unless given."""
-    from ._report import write_report as _write
-
-    return _write(path, format)
-
-
-def lazy_import(name: str):
-    """A lazy module for ``name`` without the global hook (same semantics as the hook)."""
-    from ._explicit import lazy_import as _lazy_import
-
-    return _lazy_import(name)
-
-
-def attach(package_name: str, submodules=(), attributes=None):
-    """``__getattr__, __dir__, __all__`` exposing a package's submodules/attributes lazily."""
-    from ._explicit import attach as _attach
-
-    return _attach(package_name, submodules, attributes)
-
-
-def preload(names=None, *, background: bool = False, priorities=None, workers: int = 1):
-    """Load pending lazy packages now, or in the background by priority; returns a handle."""
-    from ._preload import preload as _preload
-
-    return _preload(names, background=background, priorities=priorities, workers=workers)
-
-
-def load_all():
-    """Load every pending lazy module now (warm-up endpoints, tests); returns the handle."""
-    return preload()
-
-
-def status() -> list[dict]:
-    """Every configured package and deferred module: state, load time, trigger, memory growth."""
-    from ._preload import status as _status
-
-    return _status()
-
-
-def is_pending(module) -> bool:
-    """True while ``module`` (or the module named so) is imported but not yet loaded.
-
-    On Python 3.15+ pass the name: reading a lazily imported global to pass it loads it
-    (PEP 810 resolves a lazy import when its name is loaded).
-    """
-    from ._lazymodule import is_pending as _is_pending
-
-    placeholder = _cpython.placeholder_name(module)
-    if placeholder is not None:
-        return placeholder not in sys.modules
-    if isinstance(module, str):
-        if _cpython.NATIVE:
-            from ._native import is_pending_name
-
-            if is_pending_name(module):
-                return True
-        module = sys.modules.get(module)
-    return _is_pending(module)

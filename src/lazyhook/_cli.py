@@ -24,7 +24,7 @@ class CliError(Exception):
 def cmd_run(args: argparse.Namespace) -> int:
     import runpy
 
-    from . import _add_names, _policy, install_policy
+    from . import _policy, install_policy
 
     # A bad --lazy is this command line's own mistake: a usage error before anything runs.
     names, presets = _policy.parse_names(args.lazy, "--lazy") if args.lazy else ([], [])
@@ -35,7 +35,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         message = " ".join(str(exc).split())
         print(f"lazyhook: {message} -- imports stay eager", file=sys.stderr)
     else:
-        _add_names(policy, names + ["@" + p for p in presets], "--lazy")
+        _policy.add_names(policy, names + ["@" + p for p in presets], "--lazy")
         install_policy(policy.finish())
     if args.module:
         target, argv0 = args.module, args.module
@@ -128,7 +128,7 @@ def environment_module_source(table: dict, origin: str) -> str:
         "        return\n"
         "    _started = True\n"
         "    try:\n"
-        "        import lazyhook._startup as startup\n"
+        "        import lazyhook\n"
         "    except Exception as exc:\n"
         "        import os, sys\n"
         "        here = os.path.dirname(os.path.abspath(__file__))\n"
@@ -136,7 +136,7 @@ def environment_module_source(table: dict, origin: str) -> str:
         f"                         f'run `lazyhook disable` or delete {ENV_PTH} and {ENV_MODULE}.py '\n"
         "                         f'in {here}\\n')\n"
         "    else:\n"
-        "        startup.activate(POLICY, ORIGIN, via)\n"
+        "        lazyhook._activate(POLICY, ORIGIN, via)\n"
     )
 
 
@@ -238,10 +238,8 @@ def status_data() -> dict:
             env_policy = found
     except CliError as exc:
         data["environment"] = {"prefix": sys.prefix, "enabled": False, "note": str(exc)}
-    from . import _startup
-
     # What this very interpreter's start-up did: the file that activated lazyhook, if any.
-    data["activated_by"] = _startup.activated_by or None
+    data["activated_by"] = sys.modules["lazyhook"]._activated_by or None
     data["variables"] = {k: os.environ[k] for k in (
         _policy.ENV_NAMES, _policy.ENV_POLICY, _policy.ENV_DISABLE, _policy.ENV_REPORT) if k in os.environ}
     try:

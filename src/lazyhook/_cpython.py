@@ -12,6 +12,13 @@ import sys
 
 import _frozen_importlib as _bootstrap
 
+# The import system's frames, and the probe that skips them to find the importing
+# module's globals (``importer_namespace(depth)``): defined in the start-up module,
+# ``lazyhook/__init__.py``, whose finder fast path needs them before anything else of
+# lazyhook is imported; every other use goes through these names.
+from . import _BOOTSTRAP_FILES as BOOTSTRAP_FILES, _BOOTSTRAP_MODULES as BOOTSTRAP_MODULES, \
+    _importer_namespace as importer_namespace, _SUPPORTED as _package_supported
+
 
 # One row per minor version.  Opcodes: IMPORT_NAME, IMPORT_FROM, EXTENDED_ARG,
 # PUSH_EXC_INFO, WITH_EXCEPT_START, LOAD_NAME, LOAD_GLOBAL, STORE_NAME, STORE_GLOBAL,
@@ -42,15 +49,7 @@ LOAD_GLOBAL_SHIFT = 1  # LOAD_GLOBAL's low bit says "push NULL" since 3.11
 LAZY_FLAG = 1  # IMPORT_NAME's flag bit for a statement written ``lazy import`` (3.15+)
 
 
-def unsupported_message() -> str:
-    version = ".".join(map(str, VERSION))
-    known = ", ".join(".".join(map(str, v)) for v in TABLE)
-    return (f"Python {version} is not one lazyhook knows ({known}); every import stays eager "
-            f"until a lazyhook release supports it")
-
-
 # --- importlib._bootstrap ---------------------------------------------------------------
-BOOTSTRAP_FILES = frozenset({"<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>"})
 # Read with getattr: a version where one is gone is refused (SUPPORTED False), not a crash.
 get_module_lock = getattr(_bootstrap, "_get_module_lock", None)  # per-module import lock (re-entrant)
 DeadlockError = getattr(_bootstrap, "_DeadlockError", None)  # acquiring it in a cross-thread cycle
@@ -60,7 +59,8 @@ module_from_spec = _bootstrap.module_from_spec
 # Code objects whose reads of a pending module mean something to the import system.
 HANDLE_FROMLIST_CODE = getattr(getattr(_bootstrap, "_handle_fromlist", None), "__code__", None)
 FIND_AND_LOAD_UNLOCKED_CODE = getattr(getattr(_bootstrap, "_find_and_load_unlocked", None), "__code__", None)
-SUPPORTED = SUPPORTED and None not in (get_module_lock, DeadlockError, ModuleLockManager, HANDLE_FROMLIST_CODE,
+SUPPORTED = SUPPORTED and _package_supported and None not in (
+    get_module_lock, DeadlockError, ModuleLockManager, HANDLE_FROMLIST_CODE,
                                        FIND_AND_LOAD_UNLOCKED_CODE)
 NATIVE = NATIVE and SUPPORTED
 
@@ -357,39 +357,3 @@ def replace_key(namespace: dict, old_key, new_key, value) -> bool:
             continue  # another thread added or removed a name meanwhile
         return True
     raise RuntimeError("lazyhook: a module namespace kept changing size during a rebind")
-
-
-_BOOTSTRAP_MODULES = frozenset({"_frozen_importlib", "_frozen_importlib_external",
-                                "importlib._bootstrap", "importlib._bootstrap_external"})
-
-
-def _importer_namespace_getframe(depth: int):
-    frame = sys._getframe(depth + 1)
-    while frame is not None and frame.f_code.co_filename in BOOTSTRAP_FILES:
-        frame = frame.f_back
-    return frame.f_globals if frame is not None else None
-
-
-def _importer_namespace_modulename(depth: int, _name=getattr(sys, "_getframemodulename", None)):
-    try:
-        depth += 1
-        name = _name(depth)
-        while name in _BOOTSTRAP_MODULES:
-            depth += 1
-            name = _name(depth)
-    except ValueError:
-        return None
-    module = sys.modules.get(name) if name is not None else None
-    if module is None:
-        return None
-    try:
-        return object.__getattribute__(module, "__dict__")
-    except AttributeError:
-        return None
-
-
-# The globals of the code an import system call came from, ``depth`` frames above the
-# caller, importlib's frames skipped: read on 3.12+ without materialising any frame object
-# (``sys._getframemodulename``; the importer is in ``sys.modules`` while its body runs).
-importer_namespace = (_importer_namespace_modulename if hasattr(sys, "_getframemodulename")
-                      else _importer_namespace_getframe)

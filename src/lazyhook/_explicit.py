@@ -23,11 +23,6 @@ def lazy_import(name: str):
 
         return importlib.import_module(name)
     site = _frames.caller_site(sys._getframe(1))
-    from . import _finder
-
-    finder = sys.modules["lazyhook"]._the_finder
-    if finder is not None and _finder._lazymodule is None:
-        _finder._load_core(finder)  # its rule decides eager child imports of these modules
     parts = name.split(".")
     for depth in range(1, len(parts) + 1):
         prefix = ".".join(parts[:depth])

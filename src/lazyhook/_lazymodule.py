@@ -64,9 +64,9 @@ _trees: "dict[str, list[Entry]]" = {}  # top-level name -> pending entries in im
 _substitutes: dict[int, object] = {}  # id(our module) -> what the body put in sys.modules
 _history: "list[Entry]" = []  # every entry ever deferred, for status and reports
 listeners: list = []  # callables(entry) run after each load, outside every lock
-# Set by the installed finder: would it defer an import of ``name`` by this statement frame?
-# With no finder installed every import is eager.
-would_defer = None
+# The installed finder's rule: would it defer an import of ``name`` by this statement
+# frame?  None: every import eager.  ``lazyhook._apply`` keeps it current.
+would_defer = sys.modules["lazyhook"]._rule
 # thread id -> (file, line, function, what) of a load a tool asked for (preload): the
 # trigger recorded for loads on that thread instead of the calling frame.
 requested_use: dict[int, tuple[str, int, str, str]] = {}

@@ -81,7 +81,9 @@ def make_filter(finder, previous_filter, previous_all: bool):
                 except TypeError:
                     checked = False
                 if not checked and finder.profile_all:  # `lazyhook suggest`'s lazy run
-                    checked = finder.adopt_for_profile(top)
+                    from ._finder import adopt_for_profile  # (imported when profiling began)
+
+                    checked = adopt_for_profile(finder, top)
                 if not checked and not previous_all:
                     return False
         if top == "lazyhook" or (importing is not None and importing.startswith("lazyhook")

@@ -8,6 +8,10 @@ lives in ``_policyfile``, imported only when a file is there to read, and ``toml
 
 import os
 
+# The built-in never-lazy list, lazyhook's own dependencies and the Policy class live in
+# the start-up module: applying them is all a plain ``LAZY_IMPORTS`` needs.
+from . import _NEVER_LAZY as NEVER_LAZY, _OWN_DEPENDENCIES as OWN_DEPENDENCIES, Policy
+
 ENV_NAMES = "LAZY_IMPORTS"  # names and @presets, comma-separated
 ENV_POLICY = "LAZYHOOK_POLICY"  # path of a policy file
 ENV_DISABLE = "LAZYHOOK_DISABLE"  # kill switch: 1/true/yes/on
@@ -22,30 +26,6 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "image": ("PIL", "cv2"),
     "utils": ("safetensors", "einops", "sqlalchemy"),
 }
-
-# Modules that break when their body runs later than the import statement.  Applied
-# to every policy unless listed under ``force-lazy``.
-NEVER_LAZY: dict[str, str] = {
-    "ddtrace": "instruments libraries as they are imported (ddtrace.auto); deferred, it misses them",
-    "opentelemetry": "auto-instrumentation patches libraries at import; deferred, it misses them",
-    "setuptools": "replaces the stdlib distutils at import (_distutils_hack)",
-    "pkg_resources": "declares namespace packages and fixes sys.path at import",
-    "readline": "changes how input() edits lines, as an import side effect",
-    "rlcompleter": "installs tab completion in readline, as an import side effect",
-    "absl": "absl.logging sets the logging module's logger class and root handler at import",
-    "seaborn": "registers its colormaps (rocket, mako, ...) with matplotlib at import; deferred, "
-               "matplotlib.colormaps['rocket'] fails until something uses seaborn",
-    "sklearn.experimental": "its modules exist for their import side effect (enable_iterative_imputer adds "
-                            "IterativeImputer to sklearn.impute); deferred, it never happens",
-}
-
-# Modules lazyhook itself imports while it defers, loads, records or reports: deferring
-# one would make lazyhook load it from inside its own finder (RecursionError).  Eager
-# always, even under ``force-lazy``.
-OWN_DEPENDENCIES = frozenset({
-    "os", "sys", "time", "threading", "importlib", "json", "marshal", "tomllib", "atexit", "html", "difflib",
-    "opcode", "uuid", "socket", "warnings", "lazyhook",
-})
 
 REPORT_VALUES = ("none", "summary", "json", "trace", "html")
 
@@ -64,54 +44,6 @@ _FILE_KINDS = ("LAZYHOOK_POLICY", "lazyhook.toml", "pyproject.toml", "environmen
 
 class PolicyError(ValueError):
     """Bad policy input; the message names where it came from and how to fix it."""
-
-
-class Policy:
-    """The resolved policy: lazy names with the reason for each, and where it came from."""
-
-    __slots__ = ("enabled", "disabled_by", "lazy", "never_lazy", "force_lazy", "excluded",
-                 "report", "report_file", "report_dir", "priorities", "sources_found", "file_in_effect")
-
-    def __init__(self) -> None:
-        self.enabled = True
-        self.disabled_by = ""
-        self.lazy: dict[str, str] = {}  # name -> why it is lazy
-        self.never_lazy: dict[str, str] = {}  # name -> why it is eager
-        self.force_lazy: set[str] = set()
-        self.excluded: dict[str, str] = {}  # configured lazy but eager, -> why
-        self.report = "none"
-        self.report_file: str | None = None
-        self.report_dir: str | None = None
-        self.priorities: dict[str, int] = {}
-        self.sources_found: list[tuple[str, str]] = []  # (kind, path)
-        self.file_in_effect: tuple[str, str] | None = None
-
-    def add(self, names, why: str) -> None:
-        for name in names:
-            self.lazy.setdefault(name, why)
-
-    def finish(self) -> "Policy":
-        """Apply the built-in never-lazy list and the policy's own exclusions."""
-        self.excluded = {}
-        for name in list(self.lazy):
-            if name in OWN_DEPENDENCIES:
-                self.excluded[name] = "lazyhook itself imports it while loading and reporting"
-                continue
-            if name in self.force_lazy:
-                continue
-            if name in NEVER_LAZY:
-                self.excluded[name] = f"built-in never-lazy list: {NEVER_LAZY[name]}"
-            elif name in self.never_lazy:
-                self.excluded[name] = self.never_lazy[name]
-        for name in self.excluded:
-            del self.lazy[name]
-        return self
-
-    def never_lazy_names(self) -> list[str]:
-        """Subtrees the finder must import eagerly (dotted entries included)."""
-        names = set(self.never_lazy)
-        names.update(n for n in NEVER_LAZY if "." in n and n not in self.force_lazy)
-        return sorted(names)
 
 
 def is_module_name(name: str) -> bool:
@@ -153,6 +85,30 @@ def parse_names(text: str, where: str, example: str | None = None) -> tuple[list
             f"names or @presets ({', '.join('@' + p for p in PRESETS)}), e.g. {example or where + '=torch,@data'}"
         )
     return names, presets
+
+
+def add_names(resolved: Policy, names, why: str) -> None:
+    """Names or ``@preset`` given to ``install()`` or ``--lazy``; anything else is a PolicyError."""
+    for name in names:
+        if isinstance(name, str) and name.startswith("@") and name[1:] in PRESETS:
+            resolved.add(PRESETS[name[1:]], f"preset {name} ({why})")
+        elif not isinstance(name, str) or not is_module_name(name):
+            raise PolicyError(f"{why}: {name!r} is not a module name; use top-level package names such as "
+                              f"'torch' or a preset such as '@ml'")
+        elif "." in name:
+            raise PolicyError(f"{why}: {name!r} is a submodule; list its top-level package "
+                              f"{name.partition('.')[0]!r} (submodules of a lazy package are lazy too)")
+        else:
+            resolved.add([name], why)
+
+
+def add_never_lazy(resolved: Policy, names) -> None:
+    """``install(never_lazy=...)``: packages or subtrees kept eager."""
+    for name in names:
+        if not isinstance(name, str) or not is_module_name(name):
+            raise PolicyError(
+                f"never_lazy: {name!r} is not a module name; use dotted Python identifiers such as 'torch.distributed'")
+        resolved.never_lazy[name] = "never_lazy passed to install()"
 
 
 def truthy(name: str, environ) -> bool:

@@ -138,7 +138,7 @@ def _native_activation_by_the_environment(config: pytest.Config) -> None:
     import sys
 
     active = sys.modules.get("lazyhook")
-    if active is not None and active._the_finder is not None and active._cpython.NATIVE:
+    if active is not None and active._the_finder is not None and active._NATIVE:
         config.add_cleanup(_fixture_scan_sees_placeholders())
 
 

@@ -376,6 +376,23 @@ def at_exit(kind: str, target: str | None = None) -> None:
     _exit_actions[kind] = target
 
 
+_DEFAULT_REPORT_FILES = {"json": "lazyhook-report.json", "trace": "lazyhook-report.trace.json",
+                         "html": "lazyhook-report.html"}
+
+
+def arrange_at_exit(resolved) -> None:
+    """The reports a policy asks for (``report``, ``report-file``, ``report-dir``), at exit."""
+    if resolved.report_dir:
+        at_exit("dir", resolved.report_dir)
+    if resolved.report == "summary":
+        at_exit("summary")
+    elif resolved.report in _DEFAULT_REPORT_FILES or resolved.report_file:
+        target = resolved.report_file or _DEFAULT_REPORT_FILES[resolved.report]
+        # A format asked for explicitly wins over the file's suffix.
+        explicit = resolved.report if resolved.report in _DEFAULT_REPORT_FILES else None
+        at_exit("file", (os.path.abspath(target), explicit))
+
+
 def _stream_to_directory(entry) -> None:
     report = _directory_report
     if report is not None:

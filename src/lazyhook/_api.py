@@ -1,0 +1,107 @@
+"""lazyhook's API beyond the ways in, served by the package (PEP 562): reports, preload,
+status, explicit lazy imports.  Each function imports what it needs on its first call."""
+
+import sys
+
+import lazyhook
+
+
+def _reset_state() -> None:
+    """Put all of lazyhook's state back to what ``import lazyhook`` gives: no finder, no
+    handles, no deferred modules or load records, no callbacks or exit reports, the
+    interpreter's lazy-import mode and filter as before (3.15).  For test isolation
+    (``tests/conftest.py``); it does not touch ``sys.modules`` or the program's modules."""
+    with lazyhook._lock:
+        lazyhook.uninstall()
+        finder, lazyhook._the_finder = lazyhook._the_finder, None
+        if finder is not None:
+            sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
+        lazyhook._warned.clear()
+        lazyhook._activated_by = None
+        for name in ("_lazymodule", "_fromimport", "_report"):
+            module = sys.modules.get(f"lazyhook.{name}")
+            if module is not None:
+                module._reset()
+
+
+def events() -> list[dict]:
+    """Every lazy load recorded so far (see docs/reports.md for the fields)."""
+    from ._report import events as _events
+
+    return _events()
+
+
+def on_load(callback):
+    """Call ``callback(event)`` after every lazy load; returns a function that removes it."""
+    from ._report import on_load as _on_load
+
+    return _on_load(callback)
+
+
+def report(format: str = "table") -> str:  # noqa: A002 - matches the CLI's --format
+    """This process's load report so far: ``table``, ``json``, ``trace`` or ``html``."""
+    from ._report import report as _render
+
+    return _render(format)
+
+
+def write_report(path: str, format: str | None = None) -> str:  # noqa: A002
+    """Write the report to ``path`` (atomically); the format follows the suffix unless given."""
+    from ._report import write_report as _write
+
+    return _write(path, format)
+
+
+def lazy_import(name: str):
+    """A lazy module for ``name`` without the global hook (same semantics as the hook)."""
+    from ._explicit import lazy_import as _lazy_import
+
+    return _lazy_import(name)
+
+
+def attach(package_name: str, submodules=(), attributes=None):
+    """``__getattr__, __dir__, __all__`` exposing a package's submodules/attributes lazily."""
+    from ._explicit import attach as _attach
+
+    return _attach(package_name, submodules, attributes)
+
+
+def preload(names=None, *, background: bool = False, priorities=None, workers: int = 1):
+    """Load pending lazy packages now, or in the background by priority; returns a handle."""
+    from ._preload import preload as _preload
+
+    return _preload(names, background=background, priorities=priorities, workers=workers)
+
+
+def load_all():
+    """Load every pending lazy module now (warm-up endpoints, tests); returns the handle."""
+    return preload()
+
+
+def status() -> list[dict]:
+    """Every configured package and deferred module: state, load time, trigger, memory growth."""
+    from ._preload import status as _status
+
+    return _status()
+
+
+def is_pending(module) -> bool:
+    """True while ``module`` (or the module named so) is imported but not yet loaded.
+
+    On Python 3.15+ pass the name: reading a lazily imported global to pass it loads it
+    (PEP 810 resolves a lazy import when its name is loaded).
+    """
+    from . import _cpython
+    from ._lazymodule import is_pending as _is_pending
+
+    placeholder = _cpython.placeholder_name(module)
+    if placeholder is not None:
+        return placeholder not in sys.modules
+    if isinstance(module, str):
+        if _cpython.NATIVE:
+            from ._native import is_pending_name
+
+            if is_pending_name(module):
+                return True
+        module = sys.modules.get(module)
+    return _is_pending(module)
