@@ -1,11 +1,8 @@
 """lazyhook: make ordinary ``import torch`` statements lazy, with no code change.
 
-This module is everything interpreter start-up and ``import lazyhook; lazyhook.install()``
-load: the ways in, the policy when environment variables and plain names say all of it,
-and the finder's fast path.  Policy files, the deferral decision, loading, reports and
-the CLI live in their own modules, imported when first needed.  It is one module because
-each further module imported at start-up costs about 0.3 ms on Python 3.11, measured
-(docs/performance.md): the start-up budget is 0.5 ms in all.
+This module is all that interpreter start-up and ``import lazyhook; lazyhook.install()``
+load (each further module would cost ~0.3 ms: docs/how-it-works.md): the ways in, the
+policy when plain names say all of it, and the finder's fast path.
 
 PYTEST_DONT_REWRITE: pytest marks every module of a distribution with a ``pytest11``
 entry point for assertion rewriting and warns when the package was imported first (as
@@ -135,7 +132,10 @@ class Policy:
 
 def _plain_names(names) -> bool:
     """Top-level module names only: no preset, no submodule, nothing to explain."""
-    return all(type(name) is str and name.isidentifier() for name in names)
+    for name in names:
+        if type(name) is not str or not name.isidentifier():
+            return False
+    return True
 
 
 def _resolve_plain(files: bool = True, project_files: bool = True, environment_policy: dict | None = None,
@@ -318,8 +318,8 @@ class Installation:
 
     def uninstall(self) -> None:
         with _lock:
-            if any(handle is self for handle in _active):
-                _active[:] = [handle for handle in _active if handle is not self]
+            if self in _active:
+                _active.remove(self)
                 _apply()
 
     def __enter__(self) -> "Installation":
@@ -426,9 +426,14 @@ def _apply() -> None:
     is pending without lazyhook's help).
     """
     global _the_finder, _rule
-    names = set().union(*(handle.names for handle in _active))
-    profile_all = any(handle.profile_all for handle in _active)
-    lazy_modules = bool(_active) and not any(handle.disabled for handle in _active)
+    names, never_lazy = set(), set()
+    profile_all = disabled = False
+    for handle in _active:
+        names |= handle.names
+        never_lazy |= handle.never_lazy
+        profile_all = profile_all or handle.profile_all
+        disabled = disabled or handle.disabled
+    lazy_modules = bool(_active) and not disabled
     active = bool(names) or profile_all or lazy_modules
     core = sys.modules.get("lazyhook._lazymodule")  # else it reads _rule when imported
     pending = core.pending_roots() if core is not None and not _NATIVE else set()
@@ -443,13 +448,13 @@ def _apply() -> None:
         if not profile_all:  # profiling adds every third-party package it meets to roots
             finder.roots.clear()  # in place: 3.15's filter holds this very set
         finder.roots.update(names)
-        finder.never_lazy = frozenset().union(*(handle.never_lazy for handle in _active))
+        finder.never_lazy = frozenset(never_lazy)
         finder.watched = names | pending
         _rule = finder.would_defer if active and not _NATIVE else None
         if core is not None:
             core.would_defer = _rule
         if active or finder.watched:
-            if not any(entry is finder for entry in sys.meta_path):
+            if not any(entry is finder for entry in sys.meta_path):  # identity: others' __eq__ may raise
                 sys.meta_path.insert(0, finder)
         else:
             _the_finder = None
@@ -457,7 +462,7 @@ def _apply() -> None:
     if _NATIVE:
         from . import _native
 
-        if any(handle.disabled for handle in _active):
+        if disabled:
             _native.disable()
         elif active:
             _native.enable(_the_finder)
