@@ -810,8 +810,9 @@ def startup_section(results: dict, args: argparse.Namespace) -> str:
     parts += ["", f"The reference rows are the floors under those bars, with no lazyhook at all: importing an "
               f"empty package from site-packages costs {empty:+.2f} ms here (finding it on `sys.path`, the first "
               f"directory listings, one module's import), and a `.pth` file whose only line is `import os` costs "
-              f"{pth:+.2f} ms (`site` reads it and compiles the line; on 3.11 a virtual environment's "
-              f"site-packages is processed twice). Start-up imports one module of lazyhook's "
+              f"{pth:+.2f} ms (`site` reads it and compiles the line"
+              + ("; on 3.11 a virtual environment's site-packages is processed twice" if version == "3.11" else "")
+              + f"). Start-up imports one module of lazyhook's "
               f"(`tests/test_startup.py`); files, presets, the deferral decision and the rest of the API load "
               f"when first needed (docs/how-it-works.md). Read single rows against the run-to-run noise of whole "
               f"processes on this 2-CPU machine, about ±0.3 ms.", end]
@@ -890,7 +891,7 @@ def write_docs(results: dict, args: argparse.Namespace) -> None:
                   "import-then-use within 1% of eager. Read the import-then-use ratios against the run-to-run "
                   "noise of whole processes on this 2-CPU machine, about ±2% (the plain recipe and lazy_loader, "
                   "which add almost nothing once loaded, land between ×0.97 and ×1.05 too); for short imports "
-                  "such as numpy's the ratio also carries lazyhook's fixed ~1.5 ms start-up (about 2% of 80 ms). "
+                  "such as numpy's the ratio also carries lazyhook's fixed start-up (the start-up section). "
                   "The in-process micro-benchmarks, which exclude process start-up, are the sharper measure.", ""]
     if kept_from and "fromimports" not in results:
         parts += [kept_from, ""]
