@@ -53,3 +53,24 @@ def test_the_life_cycle_loads_with_the_first_use_not_the_first_deferral(runner):
     assert "lazyhook._lifecycle" in used  # 3.15: the interpreter loads, lazyhook records it
     # An attribute read is no from-import: the from-import machinery stays unloaded.
     assert "lazyhook._fromimport" not in used
+
+
+def test_the_core_follows_the_installed_rule_whichever_is_imported_first(runner):
+    """The lazy-module core is imported after install() (with the first deferral), or
+    while it runs (profiling imports the decision first): it asks the installed rule
+    either way, and no rule once nothing is installed."""
+    probe = """
+import json, lazyhook
+handle = {install}
+from lazyhook import _lazymodule
+asks = _lazymodule.would_defer is not None and _lazymodule.would_defer == lazyhook._the_finder.would_defer
+handle.uninstall()
+print(json.dumps([asks, _lazymodule.would_defer is None]))
+"""
+    expected = [not lazyhook_is_native(), True]
+    for install in ("lazyhook.install(['pk'])", "lazyhook.install_policy(lazyhook.Policy().finish(), profile_all=True)"):
+        assert json.loads(runner.run(probe.format(install=install)).stdout) == expected, install
+
+
+def lazyhook_is_native() -> bool:
+    return hasattr(sys, "set_lazy_imports")

@@ -435,10 +435,10 @@ def _apply() -> None:
         disabled = disabled or handle.disabled
     lazy_modules = bool(_active) and not disabled
     active = bool(names) or profile_all or lazy_modules
-    core = sys.modules.get("lazyhook._lazymodule")  # else it reads _rule when imported
-    pending = core.pending_roots() if core is not None and not _NATIVE else set()
     if profile_all and _slow_path is None:
         _decision()  # profiling asks it about every import: import it before the finder is in place
+    core = sys.modules.get("lazyhook._lazymodule")  # else it reads _rule when imported
+    pending = core.pending_roots() if core is not None and not _NATIVE else set()
     finder = _the_finder
     if finder is None and active:
         finder = _the_finder = LazyFinder()
