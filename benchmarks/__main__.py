@@ -812,10 +812,10 @@ def startup_section(results: dict, args: argparse.Namespace) -> str:
               f"directory listings, one module's import), and a `.pth` file whose only line is `import os` costs "
               f"{pth:+.2f} ms (`site` reads it and compiles the line"
               + ("; on 3.11 a virtual environment's site-packages is processed twice" if version == "3.11" else "")
-              + f"). Start-up imports one module of lazyhook's "
-              f"(`tests/test_startup.py`); files, presets, the deferral decision and the rest of the API load "
-              f"when first needed (docs/how-it-works.md). Read single rows against the run-to-run noise of whole "
-              f"processes on this 2-CPU machine, about ±0.3 ms.", end]
+              + "). Start-up imports one module of lazyhook's "
+              "(`tests/test_startup.py`); files, presets, the deferral decision and the rest of the API load "
+              "when first needed (docs/how-it-works.md). Read single rows against the run-to-run noise of whole "
+              "processes on this 2-CPU machine, about ±0.3 ms.", end]
     return "\n".join(parts)
 
 
