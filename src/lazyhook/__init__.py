@@ -55,7 +55,14 @@ def __dir__() -> list[str]:
 
 # --- the policy ------------------------------------------------------------------------
 # Reading and validating files, presets and error messages: ``_policy`` (imported only
-# when the environment holds more than plain names).
+# when the environment holds more than plain names), which re-exports these names.
+_ENV_NAMES = "LAZY_IMPORTS"  # names and @presets, comma-separated
+_ENV_POLICY = "LAZYHOOK_POLICY"  # path of a policy file
+_ENV_DISABLE = "LAZYHOOK_DISABLE"  # kill switch: 1/true/yes/on
+_ENV_REPORT = "LAZYHOOK_REPORT"  # none | summary | json | trace | html
+_ENV_REPORT_FILE = "LAZYHOOK_REPORT_FILE"  # where json/trace/html go at exit
+_ENV_REPORT_DIR = "LAZYHOOK_REPORT_DIR"  # one report file per process, for `lazyhook report`
+_PROJECT_FILES = ("lazyhook.toml", "pyproject.toml")  # found in the current directory, not named
 
 # Modules that break when their body runs later than the import statement.  Applied
 # to every policy unless listed under ``force-lazy``.
@@ -147,20 +154,21 @@ def _resolve_plain(files: bool = True, project_files: bool = True, environment_p
     import os
 
     environ = os.environ
-    if environ.get("LAZYHOOK_DISABLE", "0") != "0" or environ.get("LAZYHOOK_REPORT"):
+    if environ.get(_ENV_DISABLE, "0") != "0" or environ.get(_ENV_REPORT):
         return None
     policy = Policy()
     if not files:
         return policy
-    if environ.get("LAZYHOOK_POLICY"):
+    if environ.get(_ENV_POLICY):
         return None
     if project_files:
         try:
             here = os.getcwd()
         except OSError:
             return None
-        if os.path.isfile(os.path.join(here, "lazyhook.toml")) or os.path.isfile(os.path.join(here, "pyproject.toml")):
-            return None
+        for filename in _PROJECT_FILES:
+            if os.path.isfile(os.path.join(here, filename)):
+                return None
     if environment_policy is not None:
         names = environment_policy.get("lazy", ())
         if environment_policy.keys() - {"lazy"} or not isinstance(names, list) or not _plain_names(names):
@@ -168,14 +176,14 @@ def _resolve_plain(files: bool = True, project_files: bool = True, environment_p
         policy.sources_found.append(("environment", environment_origin))
         policy.file_in_effect = ("environment", environment_origin)
         policy.add(names, f"listed in environment policy ({environment_origin})")
-    text = environ.get("LAZY_IMPORTS")
+    text = environ.get(_ENV_NAMES)
     if text:
         names = text.replace(";", ",").replace(",", " ").split()
         if not _plain_names(names):
             return None
-        policy.add(names, "LAZY_IMPORTS")
-    policy.report_file = environ.get("LAZYHOOK_REPORT_FILE") or None
-    policy.report_dir = environ.get("LAZYHOOK_REPORT_DIR") or None
+        policy.add(names, _ENV_NAMES)
+    policy.report_file = environ.get(_ENV_REPORT_FILE) or None
+    policy.report_dir = environ.get(_ENV_REPORT_DIR) or None
     return policy
 
 

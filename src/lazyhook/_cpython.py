@@ -60,8 +60,7 @@ module_from_spec = _bootstrap.module_from_spec
 HANDLE_FROMLIST_CODE = getattr(getattr(_bootstrap, "_handle_fromlist", None), "__code__", None)
 FIND_AND_LOAD_UNLOCKED_CODE = getattr(getattr(_bootstrap, "_find_and_load_unlocked", None), "__code__", None)
 SUPPORTED = SUPPORTED and _package_supported and None not in (
-    get_module_lock, DeadlockError, ModuleLockManager, HANDLE_FROMLIST_CODE,
-                                       FIND_AND_LOAD_UNLOCKED_CODE)
+    get_module_lock, DeadlockError, ModuleLockManager, HANDLE_FROMLIST_CODE, FIND_AND_LOAD_UNLOCKED_CODE)
 NATIVE = NATIVE and SUPPORTED
 
 

@@ -8,16 +8,14 @@ lives in ``_policyfile``, imported only when a file is there to read, and ``toml
 
 import os
 
-# The built-in never-lazy list, lazyhook's own dependencies and the Policy class live in
-# the start-up module: applying them is all a plain ``LAZY_IMPORTS`` needs.
-from . import _NEVER_LAZY as NEVER_LAZY, _OWN_DEPENDENCIES as OWN_DEPENDENCIES, Policy
-
-ENV_NAMES = "LAZY_IMPORTS"  # names and @presets, comma-separated
-ENV_POLICY = "LAZYHOOK_POLICY"  # path of a policy file
-ENV_DISABLE = "LAZYHOOK_DISABLE"  # kill switch: 1/true/yes/on
-ENV_REPORT = "LAZYHOOK_REPORT"  # none | summary | json | trace | html
-ENV_REPORT_FILE = "LAZYHOOK_REPORT_FILE"  # where json/trace/html go at exit
-ENV_REPORT_DIR = "LAZYHOOK_REPORT_DIR"  # one report file per process, for `lazyhook report`
+# The variables' names, the project files, the built-in never-lazy list, lazyhook's own
+# dependencies and the Policy class live in the start-up module: applying them is all a
+# plain ``LAZY_IMPORTS`` needs.
+from . import (  # noqa: F401 - re-exported
+    _ENV_DISABLE as ENV_DISABLE, _ENV_NAMES as ENV_NAMES, _ENV_POLICY as ENV_POLICY, _ENV_REPORT as ENV_REPORT,
+    _ENV_REPORT_DIR as ENV_REPORT_DIR, _ENV_REPORT_FILE as ENV_REPORT_FILE, _NEVER_LAZY as NEVER_LAZY,
+    _OWN_DEPENDENCIES as OWN_DEPENDENCIES, _PROJECT_FILES as PROJECT_FILES, Policy,
+)
 
 PRESETS: dict[str, tuple[str, ...]] = {
     "ml": ("torch", "torchvision", "transformers", "timm", "tensorflow", "sklearn", "ultralytics"),
@@ -139,9 +137,6 @@ def apply_table(policy: Policy, table: dict, origin: str) -> None:
     if "report-dir" in table:
         policy.report_dir = table["report-dir"]
     policy.priorities.update(table.get("priorities", {}))
-
-
-PROJECT_FILES = ("lazyhook.toml", "pyproject.toml")  # found in the current directory, not named
 
 
 def find_policy_file(environ, cwd: str, project_files: bool = True
