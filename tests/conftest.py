@@ -111,7 +111,7 @@ def isolated_imports():
     finally:
         import lazyhook
 
-        lazyhook._reset_state()  # lazyhook's own state too: no finder or pending entry survives
+        lazyhook._state.reset()  # lazyhook's own state too: no finder or pending entry survives
         # lazyhook's own modules imported on demand during the test stay: dropping them
         # would give the next import a second copy with its own state (a filter or
         # finder the first copy installed could then never be removed).

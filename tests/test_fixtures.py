@@ -21,14 +21,11 @@ def test_isolated_imports_restores_meta_path_modules_and_path(tmp_path):
         assert len(sys.meta_path) == len(before_meta) + 1
     assert sys.meta_path == before_meta
     # lazyhook's own state is back to import time: nothing carries into the next test.
-    from lazyhook import _lazymodule
-
-    from lazyhook import _report
-
     # (The module is still pending: before, the finder stayed, guarding it, into the next test.)
-    assert lazyhook._the_finder is None and lazyhook._active == []
-    assert not (_lazymodule._entries or _lazymodule._by_name or _lazymodule._trees or _lazymodule._history)
-    assert _report._callbacks == [] and _lazymodule.listeners == []
+    state = lazyhook._state
+    assert state.finder is None and state.handles == [] and state.rule is None
+    assert not (state.entries or state.by_name or state.trees or state.history)
+    assert state.callbacks == [] and state.listeners == []
     if hasattr(sys, "get_lazy_imports"):  # 3.15: the interpreter's mode and filter as before
         assert (sys.get_lazy_imports(), sys.get_lazy_imports_filter()) == ("normal", None)
     assert sys.path == before_path

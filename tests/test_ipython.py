@@ -150,8 +150,8 @@ def test_off_and_unload_make_later_imports_eager(shell):
         cell("heavy.value")
         cell("%unload_ext lazyhook")
         import lazyhook, sys
-        print(json.dumps({"after_off": after_off, "loads": loads(), "finder": lazyhook._the_finder is None,
-                          "labels": len(sys.modules["lazyhook._report"].file_labels)}))
+        print(json.dumps({"after_off": after_off, "loads": loads(), "finder": lazyhook._state.finder is None,
+                          "labels": len(lazyhook._state.file_labels)}))
     """)
     assert out["after_off"] == ["heavy2"]
     assert out["loads"] == ["heavy2", "heavy"]  # the pending one still loads on use

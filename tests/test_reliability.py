@@ -108,7 +108,7 @@ a.uninstall()
 after_a = sorted(b.packages)
 a.uninstall()  # twice: nothing more
 b.uninstall()
-after_b = lazyhook._the_finder is None
+after_b = lazyhook._state.finder is None
 c = lazyhook.install(["gamma"], policy=False)
 os.environ["LAZYHOOK_DISABLE"] = "1"
 with lazyhook.install(["delta"]) as killed:  # the kill switch: installs nothing
@@ -116,7 +116,7 @@ with lazyhook.install(["delta"]) as killed:  # the kill switch: installs nothing
 after_killed = sorted(c.packages)
 lazyhook.uninstall()  # the module-level call removes everything
 print(json.dumps({"after_a": after_a, "after_b": after_b, "inside": inside, "after_killed": after_killed,
-                  "all_gone": lazyhook._the_finder is None}))
+                  "all_gone": lazyhook._state.finder is None}))
 """))
     assert res == {"after_a": ["alpha", "beta"], "after_b": True, "inside": ["gamma"],
                    "after_killed": ["gamma"], "all_gone": True}

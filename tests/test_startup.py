@@ -58,14 +58,15 @@ def test_the_life_cycle_loads_with_the_first_use_not_the_first_deferral(runner):
 def test_the_core_follows_the_installed_rule_whichever_is_imported_first(runner):
     """The lazy-module core is imported after install() (with the first deferral), or
     while it runs (profiling imports the decision first): it asks the installed rule
-    either way, and no rule once nothing is installed."""
+    either way (it reads the one state object), and no rule once nothing is installed."""
     probe = """
 import json, lazyhook
 handle = {install}
 from lazyhook import _lazymodule
-asks = _lazymodule.would_defer is not None and _lazymodule.would_defer == lazyhook._the_finder.would_defer
+rule = _lazymodule._state.rule
+asks = _lazymodule._state is lazyhook._state and rule is not None and rule == lazyhook._state.finder.would_defer
 handle.uninstall()
-print(json.dumps([asks, _lazymodule.would_defer is None]))
+print(json.dumps([asks, _lazymodule._state.rule is None]))
 """
     expected = [not hasattr(sys, "set_lazy_imports"), True]  # 3.15: the interpreter decides, no rule
     for install in ("lazyhook.install(['pk'])", "lazyhook.install_policy(lazyhook.Policy().finish(), profile_all=True)"):

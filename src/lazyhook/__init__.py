@@ -31,8 +31,7 @@ _NATIVE = _SUPPORTED and hasattr(sys, "set_lazy_imports")  # PEP 810: the interp
 # (PEP 562).  Type checkers read the names from here:
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ._api import (_reset_state, attach, events, is_pending, lazy_import, load_all, on_load, preload, report,
-                       status, write_report)
+    from ._api import attach, events, is_pending, lazy_import, load_all, on_load, preload, report, status, write_report
     from ._lazymodule import LazyImportError
     from ._policy import PolicyError
 _LATER = {"LazyImportError": "_lazymodule", "PolicyError": "_policy", "load_ipython_extension": "_ipython",
@@ -41,7 +40,7 @@ _LATER = {"LazyImportError": "_lazymodule", "PolicyError": "_policy", "load_ipyt
 
 def __getattr__(name: str):
     module = _LATER.get(name, "_api")
-    if module == "_api" and name not in __all__ and name != "_reset_state":
+    if module == "_api" and name not in __all__:
         raise AttributeError(f"module 'lazyhook' has no attribute {name!r}")
     __import__(f"lazyhook.{module}")
     value = getattr(sys.modules[f"lazyhook.{module}"], name)
@@ -294,14 +293,122 @@ def _decision():
     return _finder
 
 
+# --- lazyhook's state ---------------------------------------------------------------------
+class _State:
+    """All of lazyhook's mutable state: one object, one lock, one ``reset()``.
+
+    The ways in, the lazy-module core (``_lazymodule``, ``_lifecycle``), deferred
+    from-imports, reports, the 3.15 backend and the IPython extension keep what they
+    know here and nowhere else (CPython keeps per-module import state on the spec;
+    pytest's rewrite hook on the hook object).  ``lock`` guards every change; it is
+    re-entrant, held only for bookkeeping, never while a module body runs (bodies run
+    under the import system's own per-module locks), and re-created in a forked child.
+    Containers are cleared in place, never replaced: the lazy class binds
+    ``entries.get`` once, for its per-attribute fast path.
+    """
+
+    __slots__ = (
+        "lock",
+        # the ways in
+        "finder", "handles", "rule", "activated_by", "warned",
+        # the lazy-module core
+        "entries", "by_name", "trees", "substitutes", "history", "listeners", "requested_use", "failed_here",
+        "adopt_next", "inherited_loads", "failed", "loading_stack",
+        # deferred from-imports
+        "deferred_from", "quiet",
+        # reports
+        "callbacks", "exit_actions", "file_labels", "directory_report", "atexit_registered", "exit_done_in",
+        "process_start",
+        # 3.15: the interpreter's lazy-import mode and filter before lazyhook changed them
+        "native_saved",
+        # the IPython shell the extension is loaded in
+        "shell",
+    )
+    # What reset() empties (in place).
+    _CONTAINERS = ("handles", "warned", "entries", "by_name", "trees", "substitutes", "history", "listeners",
+                   "requested_use", "failed_here", "adopt_next", "inherited_loads", "failed", "loading_stack",
+                   "deferred_from", "quiet", "callbacks", "exit_actions", "file_labels")
+
+    def __init__(self) -> None:
+        self.lock = RLock()
+        self.finder: LazyFinder | None = None  # the one finder, in sys.meta_path while it has work
+        self.handles: list[Installation] = []  # handles whose contribution is in effect, oldest first
+        # The installed finder's rule (would it defer this import?), or None: every import eager.
+        self.rule = None
+        self.activated_by: str | None = None  # the start-up file that activated lazyhook here, if any
+        self.warned: set[str] = set()  # messages written to stderr once
+        # -- the lazy-module core: entries of deferred modules (``_lazymodule.Entry``)
+        self.entries: dict = {}  # id(module) -> entry, for pending/loading/failed modules
+        self.by_name: dict = {}  # pending/loading modules by name
+        self.trees: dict = {}  # top-level name -> pending entries in import order
+        self.substitutes: dict = {}  # id(our module) -> what the body put in sys.modules
+        self.history: list = []  # every entry ever deferred, for status and reports
+        self.listeners: list = []  # callables(entry) run after each load, outside every lock
+        # thread id -> (file, line, function, what) of a load a tool asked for (preload):
+        # the trigger recorded for loads on that thread instead of the calling frame.
+        self.requested_use: dict = {}
+        # thread id -> (entry, id of the statement's frame, its offset) of a load that
+        # failed in an import statement's ``__spec__`` read: the same statement asking
+        # again gets the same error without a second run (3.11 drops that read's error).
+        self.failed_here: dict = {}
+        # Child modules a parent's body imported while an eager import of that child
+        # was already under way: the finder hands them back instead of running them again.
+        self.adopt_next: dict = {}
+        # In a forked child: the loads its parent had finished (ids of entries), which
+        # the child's reports leave out (each process reports its own loads once).
+        self.inherited_loads: set[int] = set()
+        self.failed: dict = {}  # name -> the failed entry its next use retries
+        self.loading_stack: dict = {}  # thread id -> names of lazy loads under way
+        # -- deferred from-imports: pending module name -> the keys of deferred
+        # ``from <it> import ...``, in statement order; threads rearranging a namespace
+        # (lazy names compare as plain strings for them).
+        self.deferred_from: dict = {}
+        self.quiet: set[int] = set()
+        # -- reports
+        self.callbacks: list = []  # on_load() callbacks
+        self.exit_actions: dict = {}  # kind -> target of each report produced at exit
+        self.file_labels: list = []  # file -> display name or None (the IPython extension's cells)
+        self.directory_report = None  # ``_report._DirectoryReport`` of a report directory
+        self.atexit_registered = False  # once per process: atexit cannot forget a callable
+        self.exit_done_in: int | None = None  # the pid whose exit reports were produced
+        self.process_start: float | None = None  # epoch seconds, read once per process
+        self.native_saved: tuple | None = None
+        self.shell = None
+
+    def reset(self) -> None:
+        """Back to what ``import lazyhook`` gives: no finder, no handles, no deferred
+        modules or load records, no callbacks or exit reports, the interpreter's
+        lazy-import mode and filter as before (3.15).  For test isolation
+        (tests/conftest.py); it leaves ``sys.modules`` and the program's modules alone."""
+        with self.lock:
+            self.handles.clear()
+            _apply()
+            finder, self.finder = self.finder, None
+            if finder is not None:
+                sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
+            if self.directory_report is not None:
+                self.directory_report.forget_parents_file()
+            for name in self._CONTAINERS:
+                getattr(self, name).clear()
+            self.rule = self.activated_by = self.directory_report = None
+            self.exit_done_in = self.process_start = self.native_saved = self.shell = None
+
+    def after_fork_in_child(self) -> None:
+        """The lock may have been held at the fork by a thread the child does not have."""
+        self.lock = RLock()
+        self.quiet.clear()
+
+
+_state = _State()
+try:
+    from os import register_at_fork as _register_at_fork
+except ImportError:  # pragma: no cover - no fork on this platform
+    pass
+else:
+    _register_at_fork(after_in_child=_state.after_fork_in_child)
+
+
 # --- the ways in ------------------------------------------------------------------------
-_lock = RLock()
-_the_finder: LazyFinder | None = None
-_activated_by: str | None = None  # the start-up file that activated lazyhook here, if any
-# The installed finder's rule (would it defer this import?), or None: every import eager.
-_rule = None
-
-
 class Installation:
     """Handle returned by :func:`install`; as a context manager it uninstalls on exit.
 
@@ -325,9 +432,9 @@ class Installation:
         return frozenset(self.finder.roots) if self.finder is not None else frozenset()
 
     def uninstall(self) -> None:
-        with _lock:
-            if self in _active:
-                _active.remove(self)
+        with _state.lock:
+            if self in _state.handles:
+                _state.handles.remove(self)
                 _apply()
 
     def __enter__(self) -> "Installation":
@@ -338,9 +445,6 @@ class Installation:
 
     def __repr__(self) -> str:
         return f"<lazyhook.Installation packages={sorted(self.packages)}>"
-
-
-_active = []  # the Installation handles whose contribution is in effect, oldest first
 
 
 def install(packages=None, *, never_lazy=(), policy: bool = True) -> Installation:
@@ -375,10 +479,9 @@ def _activate(environment_policy: dict | None = None, origin: str = "", via: str
     The trust rule: start-up never reads the current directory's policy files.  Any
     problem becomes one warning line on stderr and every import stays eager.
     """
-    global _activated_by
-    if _activated_by is not None:
+    if _state.activated_by is not None:
         return
-    _activated_by = via
+    _state.activated_by = via
     try:
         resolved = _resolve_plain(environment_policy=environment_policy, environment_origin=origin,
                                   project_files=False)
@@ -399,7 +502,7 @@ def _activate(environment_policy: dict | None = None, origin: str = "", via: str
 
 def install_policy(resolved: Policy, profile_all: bool = False) -> Installation:
     """Install a resolved policy (the one code path behind every way in)."""
-    with _lock:
+    with _state.lock:
         if not _SUPPORTED:
             known = ", ".join(f"{major}.{minor}" for major, minor in _KNOWN_VERSIONS)
             _warn_once(f"Python {_VERSION[0]}.{_VERSION[1]} is not one lazyhook knows ({known}); every import "
@@ -407,17 +510,17 @@ def install_policy(resolved: Policy, profile_all: bool = False) -> Installation:
             return Installation(None, resolved)
         if not resolved.enabled:
             if not _NATIVE:
-                return Installation(_the_finder, resolved)  # installed nothing: undoes nothing
+                return Installation(_state.finder, resolved)  # installed nothing: undoes nothing
             # 3.15+: the kill switch covers `lazy import` statements too.
-            handle = Installation(_the_finder, resolved, disabled=True)
+            handle = Installation(_state.finder, resolved, disabled=True)
         else:
-            handle = Installation(_the_finder, resolved, resolved.lazy, resolved.never_lazy_names(),
+            handle = Installation(_state.finder, resolved, resolved.lazy, resolved.never_lazy_names(),
                                   profile_all=profile_all)
-        _active.append(handle)
+        _state.handles.append(handle)
         _apply()
-        handle.finder = _the_finder
-        if _the_finder is not None:
-            _the_finder.policy = resolved
+        handle.finder = _state.finder
+        if _state.finder is not None:
+            _state.finder.policy = resolved
         if resolved.report != "none" or resolved.report_dir or resolved.report_file:
             from ._report import arrange_at_exit  # the report module loads only when asked for
 
@@ -433,23 +536,22 @@ def _apply() -> None:
     pending parent first) and leaves once nothing is (3.15+: the interpreter loads what
     is pending without lazyhook's help).
     """
-    global _the_finder, _rule
+    state = _state
     names, never_lazy = set(), set()
     profile_all = disabled = False
-    for handle in _active:
+    for handle in state.handles:
         names |= handle.names
         never_lazy |= handle.never_lazy
         profile_all = profile_all or handle.profile_all
         disabled = disabled or handle.disabled
-    lazy_modules = bool(_active) and not disabled
+    lazy_modules = bool(state.handles) and not disabled
     active = bool(names) or profile_all or lazy_modules
     if profile_all and _slow_path is None:
         _decision()  # profiling asks it about every import: import it before the finder is in place
-    core = sys.modules.get("lazyhook._lazymodule")  # else it reads _rule when imported
-    pending = core.pending_roots() if core is not None and not _NATIVE else set()
-    finder = _the_finder
+    pending = set(state.trees) if not _NATIVE else set()
+    finder = state.finder
     if finder is None and active:
-        finder = _the_finder = LazyFinder()
+        finder = state.finder = LazyFinder()
     if finder is not None:
         finder.profile_all = profile_all
         finder.lazy_modules = lazy_modules
@@ -458,14 +560,12 @@ def _apply() -> None:
         finder.roots.update(names)
         finder.never_lazy = frozenset(never_lazy)
         finder.watched = names | pending
-        _rule = finder.would_defer if active and not _NATIVE else None
-        if core is not None:
-            core.would_defer = _rule
+        state.rule = finder.would_defer if active and not _NATIVE else None
         if active or finder.watched:
             if not any(entry is finder for entry in sys.meta_path):  # identity: others' __eq__ may raise
                 sys.meta_path.insert(0, finder)
         else:
-            _the_finder = None
+            state.finder = None
             sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
     if _NATIVE:
         from . import _native
@@ -473,17 +573,14 @@ def _apply() -> None:
         if disabled:
             _native.disable()
         elif active:
-            _native.enable(_the_finder)
+            _native.enable(finder)
         else:
             _native.restore()  # the mode and filter in effect before install()
 
 
-_warned = set()  # messages written to stderr once
-
-
 def _warn_once(message: str) -> None:
-    if message not in _warned:
-        _warned.add(message)
+    if message not in _state.warned:
+        _state.warned.add(message)
         sys.stderr.write(f"lazyhook: {message}\n")
 
 
@@ -495,6 +592,6 @@ def uninstall() -> None:
     parent first (a body never runs before its parent's).  To undo one ``install()``
     alone, use the handle it returned.
     """
-    with _lock:
-        _active.clear()
+    with _state.lock:
+        _state.handles.clear()
         _apply()

@@ -3,25 +3,6 @@ status, explicit lazy imports.  Each function imports what it needs on its first
 
 import sys
 
-import lazyhook
-
-
-def _reset_state() -> None:
-    """Put all of lazyhook's state back to what ``import lazyhook`` gives: no finder, no
-    handles, no deferred modules or load records, no callbacks or exit reports, the
-    interpreter's lazy-import mode and filter as before (3.15).  For test isolation
-    (``tests/conftest.py``); it does not touch ``sys.modules`` or the program's modules."""
-    with lazyhook._lock:
-        lazyhook.uninstall()
-        finder, lazyhook._the_finder = lazyhook._the_finder, None
-        if finder is not None:
-            sys.meta_path[:] = [entry for entry in sys.meta_path if entry is not finder]
-        lazyhook._warned.clear()
-        lazyhook._activated_by = None
-        for name in ("_lazymodule", "_fromimport", "_report"):
-            module = sys.modules.get(f"lazyhook.{name}")
-            if module is not None:
-                module._reset()
 
 
 def events() -> list[dict]:

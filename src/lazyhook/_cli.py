@@ -239,7 +239,7 @@ def status_data() -> dict:
     except CliError as exc:
         data["environment"] = {"prefix": sys.prefix, "enabled": False, "note": str(exc)}
     # What this very interpreter's start-up did: the file that activated lazyhook, if any.
-    data["activated_by"] = sys.modules["lazyhook"]._activated_by or None
+    data["activated_by"] = sys.modules["lazyhook"]._state.activated_by or None
     data["variables"] = {k: os.environ[k] for k in (
         _policy.ENV_NAMES, _policy.ENV_POLICY, _policy.ENV_DISABLE, _policy.ENV_REPORT) if k in os.environ}
     try:

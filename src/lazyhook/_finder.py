@@ -8,7 +8,7 @@ this module, the frame reader and the lazy-module core are imported.
 import sys
 from _thread import get_ident
 
-from . import _NEVER_LAZY, LazyFinder, _cpython, _frames, _lazymodule
+from . import _NEVER_LAZY, LazyFinder, _cpython, _frames, _lazymodule, _state
 
 _NOT_DEFERRABLE_ORIGINS = frozenset({"built-in", "frozen"})
 
@@ -58,7 +58,7 @@ def find_configured(finder: LazyFinder, name, path, target, frame):
         return _find_native(finder, name, path, target, frame)
     if name == "importlib.util":
         return _watch_importlib_util(finder, name, path, target)
-    adopted = _lazymodule.adopt_next.pop(name, None)
+    adopted = _state.adopt_next.pop(name, None)
     if adopted is not None:
         from ._loader import adopt_spec
 
@@ -118,7 +118,7 @@ def _find_native(finder: LazyFinder, name, path, target, frame):
     while site is None and parent:
         parent = parent.rpartition(".")[0]
         site = finder.import_sites.get(parent)
-    use = _lazymodule.requested_use.get(get_ident())
+    use = _state.requested_use.get(get_ident())
     if use is None:
         statement = _frames.statement_frame(frame)
         file, line, func = _frames.caller_site(statement)

@@ -18,16 +18,14 @@ itself replaces it without loading anything, as on 3.15.
 """
 
 import sys
-from _thread import RLock, get_ident
+from _thread import get_ident
 
-from . import _cpython, _frames
+from . import _cpython, _frames, _state
 from ._finder import find_spec_elsewhere
 
-_lock = RLock()  # serialises the rebinds; never held while a module body runs
-_quiet: set = set()  # threads rearranging a namespace: lazy names compare as plain strings
-_code_cache: dict = {}  # (level, target, attr) -> code of the eager from-import
-# Pending module name -> the keys of deferred ``from <it> import ...``, in statement order.
-_deferred_from: "dict[str, list[LazyName]]" = {}
+# The rebinds run under ``_state.lock`` (never held while a module body runs); threads
+# doing one are in ``_state.quiet``: for them lazy names compare as plain strings.
+_code_cache: dict = {}  # a cache: (level, target, attr) -> code of the eager from-import
 _HERE = __file__.rpartition("/")[0] or __file__.rpartition("\\")[0]
 # A filename that starts with lazyhook's directory (load sites skip it) and names the
 # import machinery (warnings skip it); no such file, so tracebacks print no source line.
@@ -64,7 +62,7 @@ class LazyName(str):
             return str.__eq__(self, other)
         ident = get_ident()
         state = self.__dict__
-        if ident in _quiet or state["resolved"]:
+        if ident in _state.quiet or state["resolved"]:
             return True
         if state["binder"] == ident:
             state["binder"] = 0  # the statement's own STORE_NAME of the placeholder
@@ -100,14 +98,14 @@ def _release(key: LazyName, value) -> None:
     """Put ``value`` under the plain name where ``key`` is, once (threads may race here)."""
     state = key.__dict__
     ident = get_ident()
-    with _lock:
+    with _state.lock:
         if state["resolved"]:
             return
-        _quiet.add(ident)
+        _state.quiet.add(ident)
         try:
             _cpython.replace_key(state["namespace"], key, sys.intern(str.__str__(key)), value)
         finally:
-            _quiet.discard(ident)
+            _state.quiet.discard(ident)
         state["resolved"] = True
         state["namespace"] = state["placeholder"] = None
 
@@ -191,8 +189,8 @@ def bind(module_name: str, attr: str, frame, would_defer) -> LazyImport | None:
                         level=level, target=target, site=(code.co_filename, frame.f_lineno or 0),
                         resolved=False, binder=0)
     ident = get_ident()
-    with _lock:
-        _quiet.add(ident)
+    with _state.lock:
+        _state.quiet.add(ident)
         try:
             existing = next((k for k in namespace if k == store), None) if store in namespace else None
             if existing is None:
@@ -202,9 +200,9 @@ def bind(module_name: str, attr: str, frame, would_defer) -> LazyImport | None:
                 if type(existing) is LazyName:
                     existing.__dict__["resolved"] = True
         finally:
-            _quiet.discard(ident)
+            _state.quiet.discard(ident)
         key.__dict__["binder"] = ident
-        _deferred_from.setdefault(module_name, []).append(key)
+        _state.deferred_from.setdefault(module_name, []).append(key)
     return placeholder
 
 
@@ -219,11 +217,11 @@ def import_deferred_submodules(loaded_names) -> None:
     itself defines stays deferred until used, and an import that fails here is left for
     the name's first use to raise, where the emulation reports errors.
     """
-    if not _deferred_from:
+    if not _state.deferred_from:
         return
     for module_name in loaded_names:
-        with _lock:
-            keys = _deferred_from.pop(module_name, None)
+        with _state.lock:
+            keys = _state.deferred_from.pop(module_name, None)
         if keys:
             _import_submodules(module_name, keys)
 
@@ -250,26 +248,6 @@ def _import_submodules(module_name: str, keys: list) -> None:
             continue
         _release(key, value)
 
-
-def _reset() -> None:
-    """Forget deferred from-imports awaiting their package (``lazyhook._reset_state``)."""
-    with _lock:
-        _deferred_from.clear()
-
-
-def _after_fork_in_child() -> None:
-    """A lock held at the fork by a thread the child does not have would never free."""
-    global _lock
-    _lock = RLock()
-    _quiet.clear()
-
-
-try:
-    from os import register_at_fork as _register_at_fork
-except ImportError:  # pragma: no cover - no fork on this platform
-    pass
-else:
-    _register_at_fork(after_in_child=_after_fork_in_child)
 
 # The comparison runs imports on behalf of the line that used the name: its frames are
 # import machinery for warnings' stacklevel (see _cpython.as_import_machinery).

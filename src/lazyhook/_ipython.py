@@ -13,20 +13,16 @@ from html import escape
 
 import lazyhook
 
-from . import _report
-
 _USAGE = ("usage: %lazyhook [status | report [table|html|json] | on NAMES | off]; "
           "NAMES: comma-separated packages or @presets, e.g. %lazyhook on torch,@data")
-_shell = None  # the shell the extension is loaded in
 
 
 def load_ipython_extension(ipython) -> None:
     """``%load_ext lazyhook``: activate the policy in effect and register ``%lazyhook``."""
-    global _shell
-    _shell = ipython
+    lazyhook._state.shell = ipython
     ipython.register_magic_function(lazyhook_magic, "line", "lazyhook")
-    if _cell_label not in _report.file_labels:
-        _report.file_labels.append(_cell_label)
+    if _cell_label not in lazyhook._state.file_labels:
+        lazyhook._state.file_labels.append(_cell_label)
     _keep_numpy_printer_deferred(ipython)
     _activate([], "%load_ext lazyhook")
 
@@ -53,16 +49,15 @@ def _keep_numpy_printer_deferred(ipython) -> None:
 
 def unload_ipython_extension(ipython) -> None:
     """``%unload_ext lazyhook``: later cells import eagerly; loaded modules stay usable."""
-    global _shell
     lazyhook.uninstall()
-    if _cell_label in _report.file_labels:
-        _report.file_labels.remove(_cell_label)
-    _shell = None
+    if _cell_label in lazyhook._state.file_labels:
+        lazyhook._state.file_labels.remove(_cell_label)
+    lazyhook._state.shell = None
 
 
 def _cell_label(file: str) -> str | None:
     """"Cell In[5]" for a cell's code name, as IPython's own tracebacks say it."""
-    shell = _shell
+    shell = lazyhook._state.shell
     compiler = getattr(shell, "compile", None)
     format_code_name = getattr(compiler, "format_code_name", None)  # IPython 8+
     if format_code_name is None:

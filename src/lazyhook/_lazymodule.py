@@ -19,13 +19,13 @@ trick).  Differences from the stdlib, each a bug we guard against:
 
 After loading, the module's class is what eager import gives: no trace, no cost.
 
-This module holds what a deferral needs (the registry, the lazy class, its answers to
-the import system's probes); what a first use runs (the life cycle, recording, retries,
+This module holds what a deferral needs (the lazy class, its answers to the import
+system's probes; the registry is ``lazyhook._state``); what a first use runs (the life cycle, recording, retries,
 fork safety) is ``_lifecycle``, imported with the first load.
 """
 
 import sys
-from _thread import RLock, get_ident
+from _thread import get_ident
 from time import time as _now
 
 from . import _cpython, _frames
@@ -57,31 +57,8 @@ _NOT_BEFORE_BODY = frozenset({"__warningregistry__", "_mock_name", "__wrapped__"
 # ``__test__`` for doctest (a dict, never True), so only pytest's probe is answered absent.
 _PYTEST_PROBES = frozenset({"__test__"})
 
-_registry_lock = RLock()
-_entries: "dict[int, Entry]" = {}  # id(module) -> entry, for pending/loading/failed modules
-_by_name: "dict[str, Entry]" = {}  # pending/loading modules by name
-_trees: "dict[str, list[Entry]]" = {}  # top-level name -> pending entries in import order
-_substitutes: dict[int, object] = {}  # id(our module) -> what the body put in sys.modules
-_history: "list[Entry]" = []  # every entry ever deferred, for status and reports
-listeners: list = []  # callables(entry) run after each load, outside every lock
-# The installed finder's rule: would it defer an import of ``name`` by this statement
-# frame?  None: every import eager.  ``lazyhook._apply`` keeps it current.
-would_defer = sys.modules["lazyhook"]._rule
-# thread id -> (file, line, function, what) of a load a tool asked for (preload): the
-# trigger recorded for loads on that thread instead of the calling frame.
-requested_use: dict[int, tuple[str, int, str, str]] = {}
-# thread id -> (entry, id of the statement's frame, its offset) of a load that failed in
-# an import statement's ``__spec__`` read: the same statement asking again gets the same
-# error without a second run (3.11 drops the error of that read and goes on).
-_failed_here: dict = {}
-# Child modules a parent's body imported while an eager import of that child was
-# already under way: the finder hands them back instead of running them again.
-adopt_next: dict[str, object] = {}
-# In a forked child: the loads its parent had finished (ids of entries), which the
-# child's reports leave out (each process reports its own loads once).
-inherited_loads: set[int] = set()
-_failed: "dict[str, Entry]" = {}  # name -> the failed entry its next use retries
-_loading_stack: dict[int, list[str]] = {}  # thread id -> names of lazy loads under way
+# The registry of deferred modules and every other piece of mutable state: ``lazyhook._state``.
+_state = sys.modules["lazyhook"]._state
 
 
 class LazyImportError(ImportError):
@@ -139,25 +116,25 @@ class Entry:
 
 
 def is_pending(module) -> bool:
-    entry = _entries.get(id(module))
+    entry = _state.entries.get(id(module))
     return entry is not None and entry.module is module and entry.state == PENDING
 
 
 def pending_entry(name: str) -> Entry | None:
-    return _by_name.get(name)
+    return _state.by_name.get(name)
 
 
 def has_pending(root: str) -> bool:
     """Whether any module of this top-level package's tree is still pending."""
-    tree = _trees.get(root)
+    tree = _state.trees.get(root)
     return tree is not None and any(e.state is PENDING for e in tree)
 
 
 def pending_roots() -> set[str]:
-    return set(_trees)
+    return set(_state.trees)
 
 
-_lazy_classes: dict[type, type] = {}
+_lazy_classes: dict[type, type] = {}  # a cache: module subclass -> its lazy class
 
 
 def lazy_class_for(cls: type) -> type | None:
@@ -184,15 +161,15 @@ def defer(module, spec, loader, import_site, importer_namespace: dict | None = N
     entry = Entry(module, spec, loader, import_site, type(module))
     entry.importer_namespace = importer_namespace
     entry.initial = dict(module.__dict__)  # what the import system set: __name__, __spec__...
-    with _registry_lock:
+    with _state.lock:
         try:
             object.__setattr__(module, "__class__", lazy_cls)
         except TypeError:
             return False
-        _entries[id(module)] = entry
-        _by_name[entry.name] = entry
-        _trees.setdefault(entry.root, []).append(entry)
-        _history.append(entry)
+        _state.entries[id(module)] = entry
+        _state.by_name[entry.name] = entry
+        _state.trees.setdefault(entry.root, []).append(entry)
+        _state.history.append(entry)
     return True
 
 
@@ -218,19 +195,6 @@ class _NoFrame:
 _NO_FRAME = _NoFrame()
 
 
-def _reset() -> None:
-    """Forget every deferred module and load record (``lazyhook._reset_state``, for test
-    isolation: a pending module from one test must not take part in the next)."""
-    global would_defer
-    with _registry_lock:
-        for registry in (_entries, _by_name, _trees, _substitutes, _failed, _loading_stack, adopt_next,
-                         requested_use, _failed_here, inherited_loads):
-            registry.clear()
-        del _history[:]
-        del listeners[:]
-        would_defer = None
-
-
 def _thread_name() -> str:
     threading = sys.modules.get("threading")
     if threading is not None:
@@ -248,7 +212,7 @@ def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = No
 
 def load_now(module, reason: str = "<import>") -> None:
     """Load a pending module (eager imports of pending modules, preloading, tools)."""
-    entry = _entries.get(id(module))
+    entry = _state.entries.get(id(module))
     if entry is not None and entry.state in (PENDING, FAILED):
         site = ("<lazyhook.preload>", 0, _thread_name()) if reason == "<preload>" else None
         _load(entry, reason, _caller(), site)
@@ -276,7 +240,7 @@ def _spec_read_is_eager_import(entry: Entry, frame) -> bool:
             return True
     elif not _frames.is_import_statement(frame):
         return False
-    decide = would_defer
+    decide = _state.rule
     return decide is None or not decide(entry.name, frame)
 
 
@@ -303,7 +267,7 @@ def _prepare_child_import(entry: Entry, frame) -> None:
     child = frame.f_locals.get("name")
     if not isinstance(child, str):
         return
-    decide = would_defer
+    decide = _state.rule
     is_package = "__path__" in object.__getattribute__(entry.module, "__dict__")
     # A lazy child of a package stays lazy; a module that is no package yet may become
     # one in its body (six sets ``__path__`` and installs a finder for ``six.moves``).
@@ -312,7 +276,7 @@ def _prepare_child_import(entry: Entry, frame) -> None:
     _load(entry, "__path__", frame)
     existing = sys.modules.get(child)
     if existing is not None:
-        adopt_next[child] = existing
+        _state.adopt_next[child] = existing
 
 
 _HANDLE_FROMLIST = _cpython.HANDLE_FROMLIST_CODE
@@ -324,7 +288,7 @@ def _own_doc(self):
     ``object.__getattribute__``, past ``__getattribute__``; before the body it is
     None, so a pending module's help had no docstring.  Reading it loads, as
     reading ``__doc__`` any other way does."""
-    entry = _entries.get(id(self))
+    entry = _state.entries.get(id(self))
     if entry is not None and not (entry.state is LOADING and entry.thread == get_ident()):
         _load(entry, "__doc__", _caller())
     return _module_dict(self).get("__doc__")
@@ -337,7 +301,7 @@ def _set_own_doc(self, value):
 class _LazyModule(ModuleType):
     """The class of a pending module; see the module docstring."""
 
-    def __getattribute__(self, attr, _get=_entries.get, _ident=get_ident, _raw=ModuleType.__getattribute__):
+    def __getattribute__(self, attr, _get=_state.entries.get, _ident=get_ident, _raw=ModuleType.__getattribute__):
         entry = _get(id(self))
         # Hot while a body runs: its own reads of its module come straight through.
         if entry is None or (entry.thread == _ident() and entry.state is LOADING):
@@ -365,7 +329,7 @@ class _LazyModule(ModuleType):
                 value = _bound_submodule(self, entry, attr, frame)
                 if value is not None:
                     return value
-                decide = would_defer
+                decide = _state.rule
                 if decide is not None:
                     # A deferred ``from module import attr``: nothing loads until the name is
                     # used (``_fromimport`` is imported by the first such statement only).
@@ -398,13 +362,13 @@ class _LazyModule(ModuleType):
         ``callable()`` of a pending module answers True: before its body runs, nothing
         can tell."""
         load_now(self, "__call__")
-        target = _substitutes.get(id(self), self)
+        target = _state.substitutes.get(id(self), self)
         if isinstance(target, _LazyModule):  # its own body calling it while it runs
             raise TypeError(f"{type(target).__mro__[-2].__name__!r} object is not callable")
         return target(*args, **kwargs)
 
     def __setattr__(self, attr, value):
-        entry = _entries.get(id(self))
+        entry = _state.entries.get(id(self))
         if entry is not None and entry.state == PENDING and attr in _SET_WITHOUT_LOADING:
             entry.initial[attr] = value  # a retry after a failure starts from it too
             return super().__setattr__(attr, value)
@@ -428,7 +392,7 @@ class _LazyModule(ModuleType):
         return super().__setattr__(attr, value)
 
     def __delattr__(self, attr):
-        entry = _entries.get(id(self))
+        entry = _state.entries.get(id(self))
         if entry is not None and not (entry.state == LOADING and entry.thread == get_ident()):
             if _load(entry, attr, _caller()):
                 return delattr(self, attr)
@@ -439,26 +403,26 @@ class _Substituted(ModuleType):
     """The bound name of a package that replaced itself in ``sys.modules``: follows it."""
 
     def __getattribute__(self, attr):
-        return getattr(_substitutes[id(self)], attr)
+        return getattr(_state.substitutes[id(self)], attr)
 
     def __setattr__(self, attr, value):
-        setattr(_substitutes[id(self)], attr, value)
+        setattr(_state.substitutes[id(self)], attr, value)
 
     def __delattr__(self, attr):
-        delattr(_substitutes[id(self)], attr)
+        delattr(_state.substitutes[id(self)], attr)
 
     def __dir__(self):
-        return dir(_substitutes[id(self)])
+        return dir(_state.substitutes[id(self)])
 
     def __repr__(self):
-        return repr(_substitutes[id(self)])
+        return repr(_state.substitutes[id(self)])
 
 
 class _SubstitutedCallable(_Substituted):
     """A forwarder to a callable replacement (a "callable module"): calls it."""
 
     def __call__(self, *args, **kwargs):
-        return _substitutes[id(self)](*args, **kwargs)
+        return _state.substitutes[id(self)](*args, **kwargs)
 
 
 # Frames between a module body and the line that used the module (docstring of

@@ -1,33 +1,32 @@
 """A deferred module's first use: its body runs, is recorded, and fails or finishes.
 
 Imported with the first load, not with the first deferral: deferring a module needs
-only the lazy class and the registry (``_lazymodule``), so a program that imports a
-heavy package and never uses it never loads this code.  The registry's state stays in
-``_lazymodule``; this module changes it under ``_lazymodule._registry_lock``.
+only the lazy class (``_lazymodule``) and the registry (``lazyhook._state``), so a
+program that imports a heavy package and never uses it never loads this code.  This
+module changes the registry under ``lazyhook._state.lock``.
 """
 
 import sys
-from _thread import RLock, _count as _running_threads, get_ident
+from _thread import _count as _running_threads, get_ident
 
-from . import _cpython, _frames, _lazymodule as _state
+from . import _cpython, _frames
 from ._lazymodule import (
-    FAILED, LOADED, LOADING, PENDING, Entry, _by_name, _entries, _failed, _failed_here, _history, _LazyModule,
-    _loading_stack, _Substituted, _SubstitutedCallable, _substitutes, _thread_name, _trees, inherited_loads,
-    lazy_class_for, listeners,
+    FAILED, LOADED, LOADING, PENDING, Entry, _LazyModule, _state, _Substituted, _SubstitutedCallable, _thread_name,
+    lazy_class_for,
 )
 
 
 def _forget(entry: Entry) -> None:
-    with _state._registry_lock:
-        if _by_name.get(entry.name) is entry:
-            del _by_name[entry.name]
-        tree = _trees.get(entry.root)
+    with _state.lock:
+        if _state.by_name.get(entry.name) is entry:
+            del _state.by_name[entry.name]
+        tree = _state.trees.get(entry.root)
         if tree is not None and entry in tree:
             tree.remove(entry)
             if not tree:
-                del _trees[entry.root]
+                del _state.trees[entry.root]
         if entry.state == LOADED:
-            _entries.pop(id(entry.module), None)
+            _state.entries.pop(id(entry.module), None)
 
 
 def _is_within(name: str, ancestor: str) -> bool:
@@ -38,7 +37,7 @@ def _fail(entry: Entry, error: BaseException) -> None:
     """Leave sys.modules and the parent as a failed eager import leaves them."""
     entry.state = FAILED
     entry.error = error
-    _failed[entry.name] = entry
+    _state.failed[entry.name] = entry
     module = entry.module
     if sys.modules.get(entry.name) is module:
         del sys.modules[entry.name]
@@ -50,7 +49,7 @@ def _fail(entry: Entry, error: BaseException) -> None:
             del parent_dict[child]
     _forget(entry)
     # Eager import never reaches a submodule whose package failed.
-    for other in list(_trees.get(entry.root, ())):
+    for other in list(_state.trees.get(entry.root, ())):
         if other.state == PENDING and _is_within(other.name, entry.name + "."):
             other.first_use = other.first_use or entry.first_use
             _fail(other, error)
@@ -68,13 +67,13 @@ def _revive(failed: Entry) -> Entry:
     fresh = Entry(module, failed.spec, failed.loader, failed.import_site, failed.final_class)
     fresh.initial = failed.initial
     _back_to_before_body(module, failed.initial)
-    with _state._registry_lock:
-        if _failed.get(failed.name) is failed:
-            del _failed[failed.name]
-        _entries[id(module)] = fresh
-        _by_name[fresh.name] = fresh
-        _trees.setdefault(fresh.root, []).append(fresh)
-        _history.append(fresh)
+    with _state.lock:
+        if _state.failed.get(failed.name) is failed:
+            del _state.failed[failed.name]
+        _state.entries[id(module)] = fresh
+        _state.by_name[fresh.name] = fresh
+        _state.trees.setdefault(fresh.root, []).append(fresh)
+        _state.history.append(fresh)
     sys.modules.setdefault(fresh.name, module)
     parent_name, _, child = fresh.name.rpartition(".")
     parent = sys.modules.get(parent_name) if parent_name else None
@@ -96,10 +95,10 @@ def _revive_with_ancestors(entry: Entry) -> Entry:
     name = entry.name
     prefixes = [name[:i] for i, char in enumerate(name) if char == "."] + [name]
     for prefix in prefixes:
-        failed = _failed.get(prefix)
+        failed = _state.failed.get(prefix)
         if failed is not None and failed.state == FAILED:
             _revive(failed)
-    return _entries[id(entry.module)]
+    return _state.entries[id(entry.module)]
 
 
 def _finish(entry: Entry) -> None:
@@ -108,7 +107,7 @@ def _finish(entry: Entry) -> None:
     if replacement is not module:
         # transformers/diffusers put their own module object in sys.modules: eager
         # import would have returned (and bound on the parent) that object instead.
-        _substitutes[id(module)] = replacement
+        _state.substitutes[id(module)] = replacement
         object.__setattr__(module, "__class__", _SubstitutedCallable if callable(replacement) else _Substituted)
         parent_name, _, child = entry.name.rpartition(".")
         parent = sys.modules.get(parent_name) if parent_name else None
@@ -158,7 +157,7 @@ except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
 def _record_before(entry: Entry) -> tuple[set, list]:
     entry.state = LOADING
     tid = entry.thread = get_ident()
-    stack = _loading_stack.setdefault(tid, [])
+    stack = _state.loading_stack.setdefault(tid, [])
     entry.parent = stack[-1] if stack else None
     stack.append(entry.name)
     entry.rss_before = _rss()
@@ -221,7 +220,7 @@ def _record_after(entry: Entry, before: set, stack: list) -> None:
     entry.imported = [name for name in list(sys.modules) if name not in before]
     stack.pop()
     if not stack:
-        _loading_stack.pop(entry.thread, None)
+        _state.loading_stack.pop(entry.thread, None)
 
 
 def run_recorded(entry: Entry, execute) -> None:
@@ -234,8 +233,8 @@ def run_recorded(entry: Entry, execute) -> None:
     from time import perf_counter, time
 
     entry.thread_name = _thread_name()
-    with _state._registry_lock:
-        _history.append(entry)
+    with _state.lock:
+        _state.history.append(entry)
     before, stack = _record_before(entry)
     entry.wall_start = time()
     entry.start = perf_counter()
@@ -268,7 +267,7 @@ def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = Non
     """
     statement = _frames.statement_frame(frame)
     here = (entry, id(statement), getattr(statement, "f_lasti", -1))
-    if _failed_here and entry.state == FAILED and _failed_here.pop(get_ident(), None) == here:
+    if _state.failed_here and entry.state == FAILED and _state.failed_here.pop(get_ident(), None) == here:
         # 3.11's import_ensure_initialized drops the error of its ``__spec__`` read and the
         # same statement reads the module again: one statement, one run of the body.
         raise entry.failure()
@@ -326,7 +325,7 @@ def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = Non
     failed = entry if entry.state == FAILED else _failed_child(done, entry, attr)
     if failed is not None:
         if failed is entry and attr == "__spec__":
-            _failed_here[get_ident()] = here  # read once more by this statement (3.11)
+            _state.failed_here[get_ident()] = here  # read once more by this statement (3.11)
         error = failed.error
         if done and done[-1] is failed and not isinstance(error, Exception):
             raise error  # KeyboardInterrupt and friends propagate as they are
@@ -349,7 +348,7 @@ def _wait_for_body(entry: Entry) -> bool:
 def _chain(entry: Entry) -> list[Entry]:
     """The pending modules a first use of ``entry`` runs, in the order eager import ran
     their import statements (ancestors first)."""
-    tree = _trees.get(entry.root, [])
+    tree = _state.trees.get(entry.root, [])
     if not _is_live(entry):
         # Purged from sys.modules while pending (test isolation, a full re-import): no
         # longer part of the package's tree; it loads alone, with its own stale ancestors
@@ -371,7 +370,7 @@ def _retry(entry: Entry) -> Entry | None:
     except _cpython.DeadlockError:
         return entry
     try:
-        current = _entries.get(id(entry.module))
+        current = _state.entries.get(id(entry.module))
         if current is None:
             return None  # loaded by another thread's attempt
         return _revive_with_ancestors(current) if current.state == FAILED else current
@@ -400,28 +399,27 @@ def _after_fork_in_child() -> None:
     so the child's first use runs it, as the parent's will have.  Loads of the thread
     that forked are its own and go on.
     """
-    _state._registry_lock = RLock()  # held at the fork by a thread that is gone, perhaps
     me = get_ident()
-    inherited_loads.update(id(e) for e in _history if e.state in (LOADED, FAILED))
-    for entry in [e for e in _history if e.state == LOADING and e.thread != me]:
+    _state.inherited_loads.update(id(e) for e in _state.history if e.state in (LOADED, FAILED))
+    for entry in [e for e in _state.history if e.state == LOADING and e.thread != me]:
         _cpython.mark_initializing(entry.spec, False)
         _cpython.forget_module_lock(entry.root)
         _cpython.forget_module_lock(entry.name)
-        if _entries.get(id(entry.module)) is not entry:
+        if _state.entries.get(id(entry.module)) is not entry:
             # 3.15: the interpreter's own load of a lazy import, recorded: as after a
             # failed import, the half-built module leaves sys.modules and the next use
             # imports it afresh; the attempt was the parent's, not this process's.
             if _is_live(entry):
                 del sys.modules[entry.name]
-            _history.remove(entry)
+            _state.history.remove(entry)
             continue
         _back_to_before_body(entry.module, entry.initial)
         object.__setattr__(entry.module, "__class__", lazy_class_for(entry.final_class) or _LazyModule)
         entry.state = PENDING
         entry.thread = 0
         entry.first_use = None
-    for thread in [t for t in _loading_stack if t != me]:
-        del _loading_stack[thread]
+    for thread in [t for t in _state.loading_stack if t != me]:
+        del _state.loading_stack[thread]
 
 
 try:
@@ -438,12 +436,12 @@ def _is_live(entry: Entry) -> bool:
 
 
 def _notify(entry: Entry) -> None:
-    for listener in list(listeners):
+    for listener in list(_state.listeners):
         try:
             listener(entry)
         except Exception as exc:  # a broken callback never breaks an import
             try:
-                listeners.remove(listener)
+                _state.listeners.remove(listener)
             except ValueError:
                 pass
             sys.stderr.write(f"lazyhook: load listener {listener!r} raised {exc!r}; removed\n")

@@ -13,16 +13,14 @@ filter that were in effect before.
 
 import sys
 
-from . import _cpython
-
-_saved = None  # (mode, filter) in effect before lazyhook changed them
+from . import _cpython, _state
 
 
 def _save() -> tuple:
-    global _saved
-    if _saved is None:
-        _saved = (sys.get_lazy_imports(), sys.get_lazy_imports_filter())
-    return _saved
+    """The (mode, filter) in effect before lazyhook changed them, kept once."""
+    if _state.native_saved is None:
+        _state.native_saved = (sys.get_lazy_imports(), sys.get_lazy_imports_filter())
+    return _state.native_saved
 
 
 def refuse_everything(importing, imported, fromlist) -> bool:
@@ -47,10 +45,9 @@ def enable(finder) -> None:
 
 
 def restore() -> None:
-    global _saved
-    if _saved is not None:
-        mode, previous_filter = _saved
-        _saved = None
+    if _state.native_saved is not None:
+        mode, previous_filter = _state.native_saved
+        _state.native_saved = None
         sys.set_lazy_imports_filter(previous_filter)
         sys.set_lazy_imports(mode)
 

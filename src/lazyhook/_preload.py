@@ -3,7 +3,7 @@
 import sys
 from _thread import get_ident
 
-from . import _cpython, _lazymodule
+from . import _cpython, _lazymodule, _state
 
 
 class Preload:
@@ -67,7 +67,7 @@ class Preload:
                 name = self._queue.pop(0)
                 self.current.append(name)
             tid = get_ident()
-            _lazymodule.requested_use[tid] = ("<lazyhook.preload>", 0, _lazymodule._thread_name(), "<preload>")
+            _state.requested_use[tid] = ("<lazyhook.preload>", 0, _lazymodule._thread_name(), "<preload>")
             try:
                 module = sys.modules.get(name)
                 if module is not None:
@@ -78,15 +78,15 @@ class Preload:
             except BaseException as exc:  # noqa: BLE001 - recorded; first use raises it again
                 self.errors[name] = exc
             finally:
-                _lazymodule.requested_use.pop(tid, None)
+                _state.requested_use.pop(tid, None)
                 with self._lock:
                     self.current.remove(name)
                     self.done += 1
 
 
 def pending_roots_and_modules() -> list[str]:
-    names = {e.name for e in list(_lazymodule._history) if e.state == _lazymodule.PENDING}
-    finder = sys.modules["lazyhook"]._the_finder
+    names = {e.name for e in list(_state.history) if e.state == _lazymodule.PENDING}
+    finder = _state.finder
     if _cpython.NATIVE and finder is not None:
         from ._native import pending_names
 
@@ -137,7 +137,7 @@ def _priority(name: str, order: dict) -> int:
 
 
 def _default_priorities() -> dict:
-    finder = sys.modules["lazyhook"]._the_finder
+    finder = _state.finder
     policy = getattr(finder, "policy", None)
     return dict(getattr(policy, "priorities", None) or {})
 
@@ -153,14 +153,14 @@ def status() -> list[dict]:
     from ._report import display_file, eager_text, imported_eagerly, not_installed
 
     rows: dict[str, dict] = {}
-    for e in list(_lazymodule._history):
+    for e in list(_state.history):
         use = e.first_use
         grew = (e.rss_after - e.rss_before) if (e.rss_after is not None and e.rss_before is not None) else None
         rows[e.name] = _row(
             e.name, e.state, load_s=e.duration if e.state in ("loaded", "failed") else None,
             trigger=f"{display_file(use[0])}:{use[1]} ({use[3]})" if use else None, rss_growth=grew,
             error=repr(e.error) if e.error is not None else None)
-    finder = sys.modules["lazyhook"]._the_finder
+    finder = _state.finder
     if _cpython.NATIVE and finder is not None:
         from ._native import pending_names
 

@@ -138,7 +138,7 @@ def _native_activation_by_the_environment(config: pytest.Config) -> None:
     import sys
 
     active = sys.modules.get("lazyhook")
-    if active is not None and active._the_finder is not None and active._NATIVE:
+    if active is not None and active._state.finder is not None and active._NATIVE:
         config.add_cleanup(_fixture_scan_sees_placeholders())
 
 
@@ -247,7 +247,7 @@ class _Recorder:
 def _configured() -> list[str]:
     import lazyhook
 
-    finder = lazyhook._the_finder
+    finder = lazyhook._state.finder
     return sorted(finder.roots) if finder is not None else []
 
 

@@ -13,28 +13,11 @@ import json
 import os
 import sys
 
-from . import __version__, _cpython, _lazymodule
+from . import __version__, _cpython, _lazymodule, _state
 from ._files import write_atomically
 
 SCHEMA_VERSION = 1
 FORMATS = ("table", "json", "trace", "html")
-_callbacks: list = []
-_exit_actions: dict[str, object] = {}
-_atexit_registered = False
-
-
-def _reset() -> None:
-    """Forget callbacks and exit reports (``lazyhook._reset_state``, for test isolation)."""
-    global _directory_report
-    _callbacks.clear()
-    _exit_actions.clear()
-    file_labels.clear()
-    if _directory_report is not None:
-        _directory_report.forget_parents_file()
-        _directory_report = None
-    if _stream_to_directory in _lazymodule.listeners:
-        _lazymodule.listeners.remove(_stream_to_directory)
-
 
 # --- events ---------------------------------------------------------------------------
 
@@ -58,23 +41,14 @@ def _process_start_epoch() -> float:
         return _lazymodule.IMPORTED_AT
 
 
-_START = None
-
-
 def process_start() -> float:
-    global _START
-    if _START is None:
-        _START = _process_start_epoch()
-    return _START
-
-
-# Callables ``file -> display name or None``: the IPython extension names a cell's code
-# "Cell In[5]" instead of the kernel's temporary file for it.
-file_labels: list = []
+    if _state.process_start is None:
+        _state.process_start = _process_start_epoch()
+    return _state.process_start
 
 
 def display_file(file: str) -> str:
-    for label in file_labels:
+    for label in _state.file_labels:  # the IPython extension names a cell's code "Cell In[5]"
         named = label(file)
         if named:
             return named
@@ -85,7 +59,7 @@ def event_of(entry) -> dict:
     """The report record of one finished lazy load."""
     file, line, func = entry.import_site
     use = entry.first_use
-    if file_labels:
+    if _state.file_labels:
         file = display_file(file)
         use = use and (display_file(use[0]), *use[1:])
     return {
@@ -108,8 +82,8 @@ def event_of(entry) -> dict:
 def events() -> list[dict]:
     """Every lazy load this process performed, in the order the loads finished (a forked
     child leaves out its parent's: each process reports its own loads exactly once)."""
-    inherited = _lazymodule.inherited_loads
-    return [event_of(e) for e in list(_lazymodule._history)
+    inherited = _state.inherited_loads
+    return [event_of(e) for e in list(_state.history)
             if e.state in ("loaded", "failed") and id(e) not in inherited]
 
 
@@ -118,26 +92,26 @@ def _interpreter_pending() -> dict[str, tuple[str, int, str]]:
 
     (Emulated, pending modules are in the load history from the import statement on.)
     """
-    finder = sys.modules["lazyhook"]._the_finder
+    finder = _state.finder
     if not _cpython.NATIVE or finder is None:
         return {}
     from ._native import pending_names
 
-    attempted = {e.name for e in list(_lazymodule._history)}  # a failed load stays retryable
+    attempted = {e.name for e in list(_state.history)}  # a failed load stays retryable
     return {name: finder.import_sites[name] for name in pending_names(finder) if name not in attempted}
 
 
 def deferred_anything() -> bool:
     """Whether this process deferred any import (helper processes deferring none report nothing)."""
-    if _lazymodule._history:
+    if _state.history:
         return True
-    finder = sys.modules["lazyhook"]._the_finder
+    finder = _state.finder
     return bool(_cpython.NATIVE and finder is not None and finder.import_sites)
 
 
 def never_loaded() -> list[dict]:
     out = []
-    for e in list(_lazymodule._history):
+    for e in list(_state.history):
         if e.state == "pending":
             file, line, func = e.import_site
             out.append({"module": e.name, "imported_at": {"file": display_file(file), "line": line, "function": func}})
@@ -149,9 +123,9 @@ def never_loaded() -> list[dict]:
 def _configured_not_deferred(exactly: bool = False) -> tuple[set, object]:
     """Configured top-level names no import deferred (``exactly``: the top-level module
     itself; a namespace package's portions may be deferred while it is not), and the finder."""
-    finder = sys.modules["lazyhook"]._the_finder
+    finder = _state.finder
     roots = set(finder.roots) if finder is not None else set()
-    seen = {e.name if exactly else e.root for e in _lazymodule._history}
+    seen = {e.name if exactly else e.root for e in _state.history}
     if _cpython.NATIVE and finder is not None:
         seen.update(name if exactly else name.partition(".")[0] for name in finder.import_sites)
     return roots - seen, finder
@@ -222,27 +196,27 @@ def on_load(callback):
     A callback that raises is reported once on stderr and removed; the import goes on.
     Returns a function that unregisters it.
     """
-    if not _callbacks:
-        _lazymodule.listeners.append(_dispatch)
-    _callbacks.append(callback)
+    if not _state.callbacks:
+        _state.listeners.append(_dispatch)
+    _state.callbacks.append(callback)
 
     def remove() -> None:
-        if callback in _callbacks:
-            _callbacks.remove(callback)
+        if callback in _state.callbacks:
+            _state.callbacks.remove(callback)
 
     return remove
 
 
 def _dispatch(entry) -> None:
-    if not _callbacks:
+    if not _state.callbacks:
         return
     event = event_of(entry)
-    for callback in list(_callbacks):
+    for callback in list(_state.callbacks):
         try:
             callback(event)
         except Exception as exc:  # noqa: BLE001 - a broken callback never breaks an import
-            if callback in _callbacks:
-                _callbacks.remove(callback)
+            if callback in _state.callbacks:
+                _state.callbacks.remove(callback)
             sys.stderr.write(f"lazyhook: load callback {callback!r} raised {exc!r}; it is removed\n")
 
 
@@ -323,7 +297,7 @@ class _DirectoryReport:
             data = data[written:]
 
     def event(self, entry) -> None:
-        if entry.state in ("loaded", "failed") and id(entry) not in _lazymodule.inherited_loads:
+        if entry.state in ("loaded", "failed") and id(entry) not in _state.inherited_loads:
             self._write([{"kind": "event", **event_of(entry)}])
 
     def finish(self) -> str:
@@ -343,9 +317,6 @@ class _DirectoryReport:
         self.fd = None
 
 
-_directory_report: _DirectoryReport | None = None
-
-
 def _process_record() -> dict:
     import socket
     import time
@@ -363,17 +334,16 @@ def at_exit(kind: str, target: str | None = None) -> None:
     (a lock wait, a long computation) from ending when told to; 3.15's
     multiprocessing workers then never end at ``Pool.terminate()``.  A report directory
     gets each load's line as it happens instead, which any ending keeps."""
-    global _atexit_registered, _directory_report
-    if not _atexit_registered:
+    if not _state.atexit_registered:
         import atexit
 
         atexit.register(_run_exit_actions)
-        _atexit_registered = True
+        _state.atexit_registered = True
     if kind == "dir":
-        if _directory_report is None:
-            _lazymodule.listeners.append(_stream_to_directory)
-        _directory_report = _DirectoryReport(target)
-    _exit_actions[kind] = target
+        if _state.directory_report is None:
+            _state.listeners.append(_stream_to_directory)
+        _state.directory_report = _DirectoryReport(target)
+    _state.exit_actions[kind] = target
 
 
 _DEFAULT_REPORT_FILES = {"json": "lazyhook-report.json", "trace": "lazyhook-report.trace.json",
@@ -394,28 +364,24 @@ def arrange_at_exit(resolved) -> None:
 
 
 def _stream_to_directory(entry) -> None:
-    report = _directory_report
+    report = _state.directory_report
     if report is not None:
         try:
             report.event(entry)
         except OSError as exc:
-            _lazymodule.listeners.remove(_stream_to_directory)
+            _state.listeners.remove(_stream_to_directory)
             sys.stderr.write(f"lazyhook: could not write the dir report: {exc}\n")
-
-
-_exit_done_in: int | None = None  # the pid whose reports were produced (once per process)
 
 
 def _after_fork_in_child() -> None:
     """A forked child reports its own loads: a file of its own, its own start time, and
     (a multiprocessing child, which ends in ``os._exit``) a finalizer that writes it."""
-    global _START, _exit_done_in
-    _START = None
-    _exit_done_in = None
-    if _directory_report is not None:
-        _directory_report.forget_parents_file()
+    _state.process_start = None
+    _state.exit_done_in = None
+    if _state.directory_report is not None:
+        _state.directory_report.forget_parents_file()
     mp_util = sys.modules.get("multiprocessing.util")
-    if _exit_actions and mp_util is not None:
+    if _state.exit_actions and mp_util is not None:
         # Process._bootstrap clears the finalizers, then runs the after-fork callbacks.
         mp_util.register_after_fork(_FINALIZER_OWNER, _finalize_in_multiprocessing_child)
 
@@ -442,16 +408,15 @@ else:
 
 
 def _run_exit_actions() -> None:
-    global _exit_done_in
-    if _exit_done_in == os.getpid():
+    if _state.exit_done_in == os.getpid():
         return  # a multiprocessing finalizer, then atexit: one report per process
-    _exit_done_in = os.getpid()
-    for kind, target in list(_exit_actions.items()):
+    _state.exit_done_in = os.getpid()
+    for kind, target in list(_state.exit_actions.items()):
         try:
             if kind == "dir":
                 # Helper processes (resource trackers...) add nothing, except to `lazyhook
                 # suggest`, whose profiling run must tell "nothing deferred" from "not active".
-                report = _directory_report
+                report = _state.directory_report
                 if report is not None and (report.fd is not None or deferred_anything()
                                            or os.environ.get("LAZYHOOK_PROFILE_ALL")):
                     report.finish()
