@@ -37,7 +37,7 @@ KEYS = {
     "report-dir": "directory where every process writes its own report file at exit",
     "priorities": "table of package = integer: preload order, higher first (e.g. priorities = {torch = 10})",
 }
-_FILE_KINDS = ("LAZYHOOK_POLICY", "lazyhook.toml", "pyproject.toml", "environment")
+_FILE_KINDS = ("LAZYHOOK_POLICY", *PROJECT_FILES, "environment")
 
 
 class PolicyError(ValueError):
@@ -153,22 +153,23 @@ def find_policy_file(environ, cwd: str, project_files: bool = True
         chosen = ("LAZYHOOK_POLICY", explicit, read_table(explicit, "LAZYHOOK_POLICY"))
     if not project_files:
         return found, chosen
-    local = os.path.join(cwd, "lazyhook.toml")
-    project = os.path.join(cwd, "pyproject.toml")
+    local_name, project_name = PROJECT_FILES  # each file's kind is its name
+    local = os.path.join(cwd, local_name)
+    project = os.path.join(cwd, project_name)
     if not os.path.isfile(local) and not os.path.isfile(project):
         return found, chosen  # the common case: no file here, nothing more to import
     from ._policyfile import read_table
 
     if os.path.isfile(local):
-        found.append(("lazyhook.toml", local))
+        found.append((local_name, local))
         if chosen is None:
-            chosen = ("lazyhook.toml", local, read_table(local, "lazyhook.toml"))
+            chosen = (local_name, local, read_table(local, local_name))
     if os.path.isfile(project):
-        table = read_table(project, "pyproject.toml") if chosen is None else None
+        table = read_table(project, project_name) if chosen is None else None
         if table is not None or chosen is not None:
-            found.append(("pyproject.toml", project))
+            found.append((project_name, project))
         if chosen is None and table is not None:
-            chosen = ("pyproject.toml", project, table)
+            chosen = (project_name, project, table)
     return found, chosen
 
 
