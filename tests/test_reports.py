@@ -427,3 +427,24 @@ def test_every_process_reports_its_own_loads_exactly_once(runner, tmp_path, how,
         assert len(cut_off) <= 2, merged.stderr
     else:
         assert len(cut_off) == (1 if how in ("sigterm", "sigkill") else 0), merged.stderr
+
+
+def test_a_finder_that_raises_does_not_make_an_installed_package_not_installed(runner):
+    """status() asks every finder but lazyhook's whether a configured name exists; one
+    that raises (a broken plugin's import hook) answers "not here" and the others are
+    still asked, where an import would propagate its error."""
+    runner.packages({"pk/__init__.py": "X = 1\n"})
+    script = """
+import json, sys
+import lazyhook
+lazyhook.install(["pk", "troch"])
+lazyhook.status()  # the status machinery is imported before the broken finder arrives
+
+class BrokenFinder:
+    def find_spec(self, name, path=None, target=None):
+        raise RuntimeError("a broken import hook")
+
+sys.meta_path.insert(1, BrokenFinder())
+print(json.dumps({row["module"]: row["state"] for row in lazyhook.status()}))
+"""
+    assert json.loads(runner.run(script).stdout) == {"pk": "never imported", "troch": "not installed"}

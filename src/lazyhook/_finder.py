@@ -176,16 +176,22 @@ def _watch_importlib_util(finder: LazyFinder, name, path, target):
         spec.loader = PostExecLoader(spec.loader, register_with_lazyloader)
     return spec
 
-def find_spec_elsewhere(name, path, target=None):
+def find_spec_elsewhere(name, path, target=None, broken_finders_answer_none: bool = False):
     """The spec every finder but lazyhook's would give (``_bootstrap._find_spec``'s loop):
-    editable installs and other hooks keep working."""
+    editable installs and other hooks keep working.  A finder that raises propagates, as
+    in an import, unless asked (a diagnosis such as ``status``: "not here")."""
     for finder in sys.meta_path:
         if isinstance(finder, LazyFinder):
             continue
         find = getattr(finder, "find_spec", None)
         if find is None:
             continue
-        spec = find(name, path, target)
+        try:
+            spec = find(name, path, target)
+        except Exception:
+            if broken_finders_answer_none:
+                continue
+            raise
         if spec is not None:
             return spec
     return None

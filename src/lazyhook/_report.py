@@ -173,21 +173,10 @@ def not_installed(names) -> list[str]:
     Asks every ``sys.meta_path`` finder but lazyhook's own, as an import would (editable
     installs bring their own finders); a finder that raises counts as not finding it.
     """
-    finders = [f for f in sys.meta_path if type(f).__name__ != "LazyFinder"]
-    missing = []
-    for name in names:
-        if name in sys.modules or name in sys.builtin_module_names:
-            continue
-        for finder in finders:
-            find_spec = getattr(finder, "find_spec", None)
-            try:
-                if find_spec is not None and find_spec(name, None) is not None:
-                    break
-            except Exception:  # noqa: BLE001 - a broken finder answers "not here"
-                continue
-        else:
-            missing.append(name)
-    return missing
+    from ._finder import find_spec_elsewhere
+
+    return [name for name in names if name not in sys.modules and name not in sys.builtin_module_names
+            and find_spec_elsewhere(name, None, broken_finders_answer_none=True) is None]
 
 
 def on_load(callback):
