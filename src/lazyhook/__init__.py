@@ -2,7 +2,8 @@
 
 This module is all that interpreter start-up and ``import lazyhook; lazyhook.install()``
 load (each further module would cost ~0.3 ms: docs/how-it-works.md): the ways in, the
-policy when plain names say all of it, and the finder's fast path.
+policy when plain names say all of it, the finder's fast path, and ``_state``, the one
+object that holds all of lazyhook's mutable state.
 
 PYTEST_DONT_REWRITE: pytest marks every module of a distribution with a ``pytest11``
 entry point for assertion rewriting and warns when the package was imported first (as
