@@ -4,7 +4,6 @@ status, explicit lazy imports.  Each function imports what it needs on its first
 import sys
 
 
-
 def events() -> list[dict]:
     """Every lazy load recorded so far (see docs/reports.md for the fields)."""
     from ._report import events as _events

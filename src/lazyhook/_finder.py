@@ -136,12 +136,9 @@ def _look_again_after_parent(finder: LazyFinder, name, target):
     entry = _lazymodule.pending_entry(parent_name) if parent_name else None
     if entry is None or entry.state != _lazymodule.PENDING:
         return None
-    _lazymodule.load_now(entry.module)
-    existing = sys.modules.get(name)
-    if existing is not None:  # the parent's body imported it
-        from ._loader import adopt_spec
-
-        return adopt_spec(existing)
+    adopted = _run_pending_ancestor(entry, name)
+    if adopted is not None:
+        return adopted
     parent = sys.modules.get(parent_name)
     path = getattr(parent, "__path__", None)
     return find_spec_elsewhere(name, path, target) if path is not None else None
@@ -153,17 +150,22 @@ def _eager_spec(finder: LazyFinder, name, spec):
     while parent:
         entry = _lazymodule.pending_entry(parent)
         if entry is not None and entry.state == _lazymodule.PENDING:
-            _lazymodule.load_now(entry.module)
-            existing = sys.modules.get(name)
-            if existing is not None:
-                # _find_spec returns existing.__spec__ for a module that appeared
-                # while finders ran: make that a spec that hands it back unchanged.
-                from ._loader import adopt_spec
-
-                return adopt_spec(existing)
-            break
+            return _run_pending_ancestor(entry, name) or spec
         parent = parent.rpartition(".")[0]
     return spec
+
+
+def _run_pending_ancestor(entry, name):
+    """Run a pending ancestor of ``name`` (eager import runs it first); if its body
+    imported ``name``, a spec that hands that module back unchanged (``_find_spec``
+    would return ``existing.__spec__`` for a module that appeared while finders ran)."""
+    _lazymodule.load_now(entry.module)
+    existing = sys.modules.get(name)
+    if existing is None:
+        return None
+    from ._loader import adopt_spec
+
+    return adopt_spec(existing)
 
 
 def _watch_importlib_util(finder: LazyFinder, name, path, target):

@@ -20,8 +20,9 @@ trick).  Differences from the stdlib, each a bug we guard against:
 After loading, the module's class is what eager import gives: no trace, no cost.
 
 This module holds what a deferral needs (the lazy class, its answers to the import
-system's probes; the registry is ``lazyhook._state``); what a first use runs (the life cycle, recording, retries,
-fork safety) is ``_lifecycle``, imported with the first load.
+system's probes; the registry is ``lazyhook._state``); what a first use runs (the
+life cycle, recording, retries, fork safety) is ``_lifecycle``, imported with the
+first load.
 """
 
 import sys
@@ -128,10 +129,6 @@ def has_pending(root: str) -> bool:
     """Whether any module of this top-level package's tree is still pending."""
     tree = _state.trees.get(root)
     return tree is not None and any(e.state is PENDING for e in tree)
-
-
-def pending_roots() -> set[str]:
-    return set(_state.trees)
 
 
 _lazy_classes: dict[type, type] = {}  # a cache: module subclass -> its lazy class
