@@ -109,10 +109,23 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+# Processes that import nothing heavy (the floor, lazyhook's lazy import, the interpreter's
+# own) run this many times more rounds than the eager ones, in their own interleaved run:
+# their differences are a millisecond or two, and a process started right after a
+# second-long eager one runs slower (measured: +3 to +8 ms when the floor ran apart).
+CHEAP_ROUNDS_FACTOR = 4
+
+
+def paired_over(samples: dict, name: str, floor: str = "floor") -> float:
+    """Milliseconds ``name`` takes over the floor: the median of each round's difference
+    (drift between rounds cancels; both ran in the same rounds)."""
+    return statistics.median(a - b for a, b in zip(samples[name]["walls_ms"], samples[floor]["walls_ms"]))
+
+
 def measured_cases(cases, rounds: int, only: str | None, extra_variants=None):
-    """For each import case wanted, in order: ``(case, floor, results)`` with eager and
-    lazyhook (plus ``extra_variants(names, statement)``) interleaved, or a skip row."""
-    floor = run_variants({"floor": (FLOOR, clean_env())}, rounds)["floor"]
+    """For each import case wanted, in order: ``(case, results)`` or a skip row.  The
+    floor, lazyhook (plus ``extra_variants(names, statement)``, cheap ones) run
+    interleaved in one run of ``CHEAP_ROUNDS_FACTOR * rounds`` rounds; eager in its own."""
     for case in cases:
         names, statement, needs = IMPORT_CASES[case]
         if only and only not in case:
@@ -120,9 +133,11 @@ def measured_cases(cases, rounds: int, only: str | None, extra_variants=None):
         if not available(needs):
             yield {"case": case, "skipped": f"{needs} is not installed"}
             continue
-        variants = {"eager": (statement, clean_env()), "lazyhook": (INSTALL.format(names=names) + statement, clean_env())}
-        variants.update(extra_variants(names, statement) if extra_variants else {})
-        yield case, floor, run_variants(variants, rounds)
+        cheap = {"floor": (FLOOR, clean_env()), "lazyhook": (INSTALL.format(names=names) + statement, clean_env())}
+        cheap.update(extra_variants(names, statement) if extra_variants else {})
+        results = run_variants(cheap, rounds * CHEAP_ROUNDS_FACTOR)
+        results.update(run_variants({"eager": (statement, clean_env())}, rounds))
+        yield case, results
 
 
 def import_cases(rounds: int, only: str | None) -> list[dict]:
@@ -131,12 +146,12 @@ def import_cases(rounds: int, only: str | None) -> list[dict]:
         if isinstance(item, dict):
             rows.append(item)
             continue
-        case, floor, res = item
-        eager, lazy = res["eager"], res["lazyhook"]
-        over_floor = lazy["wall_median_ms"] - floor["wall_median_ms"]
+        case, res = item
+        floor, eager, lazy = res["floor"], res["eager"], res["lazyhook"]
+        over_floor = paired_over(res, "lazyhook")
         eager_over = eager["wall_median_ms"] - floor["wall_median_ms"]
         rows.append({
-            "case": case, "floor": floor, "eager": eager, "lazyhook": lazy,
+            "case": case, "floor": floor, "eager": eager, "lazyhook": lazy, "lazy_over_floor_ms": over_floor,
             "lazy_over_floor_pct_of_eager": 100 * over_floor / eager_over if eager_over > 0 else None,
             "lazy_rss_over_floor_mib": lazy["rss_median_mib"] - floor["rss_median_mib"],
         })
@@ -144,8 +159,8 @@ def import_cases(rounds: int, only: str | None) -> list[dict]:
 
 
 def from_import_cases(rounds: int, only: str | None) -> list[dict]:
-    """Each from-import: eager, lazily, and each followed by a use of the name."""
-    floor = run_variants({"floor": (FLOOR, clean_env())}, rounds)["floor"]
+    """Each from-import: eager, lazily, and each followed by a use of the name; the
+    floor and the lazy statement in their own run (``measured_cases``)."""
     rows = []
     for case, (names, statement, needs, use) in FROM_CASES.items():
         if only and only not in case:
@@ -154,16 +169,19 @@ def from_import_cases(rounds: int, only: str | None) -> list[dict]:
             rows.append({"case": case, "skipped": f"{needs} is not installed"})
             continue
         install = INSTALL.format(names=names)
-        res = run_variants({
-            "eager": (statement, clean_env()), "lazyhook": (install + statement, clean_env()),
+        res = run_variants({"floor": (FLOOR, clean_env()), "lazyhook": (install + statement, clean_env())},
+                           rounds * CHEAP_ROUNDS_FACTOR)
+        res.update(run_variants({
+            "eager": (statement, clean_env()),
             "eager+use": (f"{statement}\n{use}", clean_env()),
             "lazyhook+use": (f"{install}{statement}\n{use}", clean_env()),
-        }, rounds)
-        eager_over = res["eager"]["wall_median_ms"] - floor["wall_median_ms"]
-        lazy_over = res["lazyhook"]["wall_median_ms"] - floor["wall_median_ms"]
-        rows.append({"case": case, "floor": floor, **res, "lazy_over_floor_ms": lazy_over,
+        }, rounds))
+        eager_over = res["eager"]["wall_median_ms"] - res["floor"]["wall_median_ms"]
+        lazy_over = paired_over(res, "lazyhook")
+        rows.append({"case": case, **res, "lazy_over_floor_ms": lazy_over,
                      "lazy_over_floor_pct_of_eager": 100 * lazy_over / eager_over if eager_over > 0 else None,
-                     "use_ratio": res["lazyhook+use"]["wall_median_ms"] / res["eager+use"]["wall_median_ms"]})
+                     "use_ratio": statistics.median(
+                         a / b for a, b in zip(res["lazyhook+use"]["walls_ms"], res["eager+use"]["walls_ms"]))})
     return rows
 
 
@@ -188,23 +206,29 @@ for index in range(ROUNDS):
     pairs = (("lazy", user_lazy), ("eager", user_eager))
     for kind, module in (pairs if index % 2 else pairs[::-1]):
         start = time.perf_counter()
-        module.loop(10 ** 7)
+        module.loop(10 ** 6)
         times[kind].append(time.perf_counter() - start)
-print(json.dumps({k: statistics.median(v) for k, v in times.items()}))
+ratio = statistics.median(a / b for a, b in zip(times["lazy"], times["eager"]))
+print(json.dumps({"ratio": ratio, **{k: statistics.median(v) * 10 for k, v in times.items()}}))
 """
 
 
 def global_read(rounds: int) -> dict:
-    """In one process, paired: 10**7 reads of a from-imported global bound eagerly, and
-    of one bound lazily and used once (the namespace back to plain ``str`` keys)."""
-    proc = subprocess.run([sys.executable, "-c", GLOBAL_READ.replace("ROUNDS", str(rounds))], env=clean_env(),
+    """In one process, paired: reads of a from-imported global bound eagerly, and of one
+    bound lazily and used once (the namespace back to plain ``str`` keys); ``10 * rounds``
+    rounds of 10**6 reads each, alternating which goes first; the ratio is the median of
+    the per-round ratios (one round's two loops run a few ms apart, so drift cancels)."""
+    proc = subprocess.run([sys.executable, "-c", GLOBAL_READ.replace("ROUNDS", str(10 * rounds))], env=clean_env(),
                           capture_output=True, text=True, check=True)
     medians = json.loads(proc.stdout)
-    return {"lazy_s": medians["lazy"], "eager_s": medians["eager"], "ratio": medians["lazy"] / medians["eager"]}
+    return {"lazy_s": medians["lazy"], "eager_s": medians["eager"], "ratio": medians["ratio"]}
 
 
 def from_import_markdown(rows: list[dict], read: dict, rounds: int) -> str:
-    lines = [f"Python {platform.python_version()}; medians of {rounds} fresh processes per variant, interleaved.", "",
+    lines = [f"Python {platform.python_version()}; medians of {rounds} fresh processes per eager variant, interleaved; "
+             f"the floor and the lazy statement ran interleaved in their own run of {rounds * CHEAP_ROUNDS_FACTOR} "
+             "rounds, and 'lazy over floor' is the median of each round's difference; the use ratio is the median "
+             "of per-round ratios.", "",
              "| statement | floor | eager | lazyhook | lazy over floor | % of eager's | eager + use | lazyhook + use | ratio |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for row in rows:
@@ -215,9 +239,10 @@ def from_import_markdown(rows: list[dict], read: dict, rounds: int) -> str:
         lines.append(f"| `{row['case']}` | {ms(row['floor'])} | {ms(row['eager'])} | {ms(row['lazyhook'])} | "
                      f"{row['lazy_over_floor_ms']:+.2f} ms | {row['lazy_over_floor_pct_of_eager']:.2f}% | "
                      f"{ms(row['eager+use'])} | {ms(row['lazyhook+use'])} | ×{row['use_ratio']:.3f} |")
-    lines += ["", f"Reading a from-imported global 10^7 times in a function (one process, paired, medians of "
-                  f"{rounds}): bound eagerly {read['eager_s'] * 1000:.1f} ms, bound lazily and used once "
-                  f"{read['lazy_s'] * 1000:.1f} ms: ×{read['ratio']:.3f}."]
+    lines += ["", f"Reading a from-imported global in a function (one process; {10 * rounds} rounds of 10^6 reads of "
+                  f"each, alternating which goes first; times per 10^7 reads): bound eagerly {read['eager_s'] * 1000:.1f} ms, "
+                  f"bound lazily and used once {read['lazy_s'] * 1000:.1f} ms: ×{read['ratio']:.3f} (median of the "
+                  "per-round ratios)."]
     return "\n".join(lines)
 
 
@@ -245,17 +270,19 @@ def native_cases(rounds: int, only: str | None) -> list[dict]:
         if isinstance(item, dict):
             rows.append(item)
             continue
-        case, floor, res = item
-        native_over = res["native"]["wall_median_ms"] - floor["wall_median_ms"]
-        rows.append({"case": case, "floor": floor, **res,
-                     "lazy_vs_native_pct": 100 * (res["lazyhook"]["wall_median_ms"] / res["native"]["wall_median_ms"] - 1),
+        case, res = item
+        native_over = paired_over(res, "native")
+        rows.append({"case": case, **res,
+                     "lazy_vs_native_pct": 100 * statistics.median(
+                         a / b - 1 for a, b in zip(res["lazyhook"]["walls_ms"], res["native"]["walls_ms"])),
                      "native_over_floor_ms": native_over})
     return rows
 
 
 def native_markdown(rows: list[dict], rounds: int) -> str:
-    lines = [f"Python {platform.python_version()}; medians of {rounds} fresh processes per variant "
-             "(wall ms / peak RSS MiB).", "",
+    lines = [f"Python {platform.python_version()}; medians of fresh processes (wall ms / peak RSS MiB): {rounds} "
+             f"per eager import; the floor, lazyhook and the interpreter interleaved in their own run of "
+             f"{rounds * CHEAP_ROUNDS_FACTOR} rounds ('lazyhook vs interpreter' is the median of per-round ratios).", "",
              "| statement | floor | eager | lazyhook | interpreter (`all` + equivalent filter) | lazyhook vs interpreter |",
              "| --- | --- | --- | --- | --- | --- |"]
     for row in rows:
@@ -616,7 +643,9 @@ def machine_lines() -> list[str]:
 def markdown(rows: list[dict], rounds: int) -> str:
     lines = [
         *machine_lines(),
-        f"Medians (minimums in brackets) of {rounds} fresh processes after a warm-up.",
+        f"Medians (minimums in brackets) of fresh processes after a warm-up: {rounds} per eager import; the floor "
+        f"and the lazy import interleaved in their own run of {rounds * CHEAP_ROUNDS_FACTOR} rounds ('lazy over "
+        "floor' is the median of each round's difference).",
         "",
         "| case | eager wall | lazyhook wall | floor (`-c pass`) | lazy over floor, % of eager's | eager RSS | lazyhook RSS | floor RSS |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
