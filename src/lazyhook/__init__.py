@@ -286,6 +286,28 @@ class LazyFinder:
         pass
 
 
+def _find_spec_elsewhere(name, path, target=None, broken_finders_answer_none: bool = False):
+    """The spec every finder but lazyhook's would give (``_bootstrap._find_spec``'s loop):
+    editable installs and other hooks keep working.  A finder that raises propagates, as
+    in an import, unless asked (a diagnosis such as ``status``: "not here").  Here, not in
+    ``_finder``: the 3.15 filter asks it at import statements without loading the core."""
+    for finder in sys.meta_path:
+        if isinstance(finder, LazyFinder):
+            continue
+        find = getattr(finder, "find_spec", None)
+        if find is None:
+            continue
+        try:
+            spec = find(name, path, target)
+        except Exception:
+            if broken_finders_answer_none:
+                continue
+            raise
+        if spec is not None:
+            return spec
+    return None
+
+
 def _decision():
     global _slow_path
     from . import _finder

@@ -9,6 +9,7 @@ import sys
 from _thread import get_ident
 
 from . import _NEVER_LAZY, LazyFinder, _cpython, _frames, _lazymodule, _state
+from . import _find_spec_elsewhere as find_spec_elsewhere
 
 _NOT_DEFERRABLE_ORIGINS = frozenset({"built-in", "frozen"})
 
@@ -177,23 +178,3 @@ def _watch_importlib_util(finder: LazyFinder, name, path, target):
 
         spec.loader = PostExecLoader(spec.loader, register_with_lazyloader)
     return spec
-
-def find_spec_elsewhere(name, path, target=None, broken_finders_answer_none: bool = False):
-    """The spec every finder but lazyhook's would give (``_bootstrap._find_spec``'s loop):
-    editable installs and other hooks keep working.  A finder that raises propagates, as
-    in an import, unless asked (a diagnosis such as ``status``: "not here")."""
-    for finder in sys.meta_path:
-        if isinstance(finder, LazyFinder):
-            continue
-        find = getattr(finder, "find_spec", None)
-        if find is None:
-            continue
-        try:
-            spec = find(name, path, target)
-        except Exception:
-            if broken_finders_answer_none:
-                continue
-            raise
-        if spec is not None:
-            return spec
-    return None

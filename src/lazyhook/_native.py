@@ -13,7 +13,7 @@ filter that were in effect before.
 
 import sys
 
-from . import _cpython, _state
+from . import _cpython, _find_spec_elsewhere, _state
 
 
 def _save() -> tuple:
@@ -107,8 +107,6 @@ def make_filter(finder, previous_filter, previous_all: bool):
 
 def findable(name: str) -> bool:
     """Whether importing ``name`` would find it, without running any module body."""
-    from ._finder import find_spec_elsewhere
-
     path = None
     prefix = ""
     for part in name.split("."):
@@ -119,7 +117,7 @@ def findable(name: str) -> bool:
             continue
         if prefix != part and path is None:
             return False  # the parent is not a package
-        spec = find_spec_elsewhere(prefix, path)
+        spec = _find_spec_elsewhere(prefix, path)
         if spec is None:
             return False
         path = spec.submodule_search_locations
