@@ -848,6 +848,9 @@ def startup_section(results: dict, args: argparse.Namespace) -> str:
     return "\n".join(parts)
 
 
+ALTERNATIVES_HEADING = "## Side by side with the alternatives"
+
+
 def write_docs(results: dict, args: argparse.Namespace) -> None:
     """docs/performance.md, generated: tables, the bars, and the command to reproduce them."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -875,6 +878,12 @@ def write_docs(results: dict, args: argparse.Namespace) -> None:
     kept = text[text.index(NATIVE_BEGIN):text.index(NATIVE_END) + len(NATIVE_END)] if NATIVE_END in text else ""
     kept_from = text[text.index(FROM_BEGIN):text.index(FROM_END) + len(FROM_END)] if FROM_END in text else ""
     kept_pytest = text[text.index(PYTEST_BEGIN):text.index(PYTEST_END) + len(PYTEST_END)] if PYTEST_END in text else ""
+    kept_alternatives = ""  # `--suite imports` alone keeps the alternatives section of an earlier run
+    if ALTERNATIVES_HEADING in text:
+        start = text.index(ALTERNATIVES_HEADING)
+        stop = min([text.index(marker, start) for marker in (NATIVE_BEGIN, FROM_BEGIN, PYTEST_BEGIN)
+                    if marker in text[start:]] or [len(text)])
+        kept_alternatives = text[start:stop].rstrip("\n")
     command = "python -m benchmarks --write-docs" + (f" --rounds {args.rounds}" if args.rounds != 7 else "")
     parts = [
         "# Performance",
@@ -907,8 +916,10 @@ def write_docs(results: dict, args: argparse.Namespace) -> None:
             parts += ["", f"Missed: {', '.join(f'`{m}`' for m in missed)}. The cause is the fixed cost of importing",
                       "and installing lazyhook (the start-up table) plus its first deferral, paid once per",
                       "process: 1% of an eager import of about 80 ms (numpy's) is 0.8 ms.", ""]
+    if "alternatives" not in results and kept_alternatives:
+        parts += [kept_alternatives, ""]
     if "alternatives" in results:
-        parts += ["## Side by side with the alternatives", "",
+        parts += [ALTERNATIVES_HEADING, "",
                   "Variants: eager; lazyhook; the plain `importlib.util.LazyLoader` finder recipe "
                   "([benchmarks/alternatives/plain_lazyloader.py](../benchmarks/alternatives/plain_lazyloader.py)); "
                   "scientific-python `lazy_loader.load`; Mercurial-derived `demandimport`. The import-only "
