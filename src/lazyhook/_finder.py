@@ -9,7 +9,7 @@ import sys
 from _thread import get_ident
 
 from . import _NEVER_LAZY, LazyFinder, _cpython, _frames, _lazymodule, _state
-from . import _find_spec_elsewhere as find_spec_elsewhere
+from . import _find_spec_elsewhere as find_spec_elsewhere  # (the 3.15 filter asks it without the core)
 
 _NOT_DEFERRABLE_ORIGINS = frozenset({"built-in", "frozen"})
 

@@ -173,10 +173,10 @@ def not_installed(names) -> list[str]:
     Asks every ``sys.meta_path`` finder but lazyhook's own, as an import would (editable
     installs bring their own finders); a finder that raises counts as not finding it.
     """
-    from ._finder import find_spec_elsewhere
+    from . import _find_spec_elsewhere  # (not through _finder: a diagnosis loads no deferral core)
 
     return [name for name in names if name not in sys.modules and name not in sys.builtin_module_names
-            and find_spec_elsewhere(name, None, broken_finders_answer_none=True) is None]
+            and _find_spec_elsewhere(name, None, broken_finders_answer_none=True) is None]
 
 
 def on_load(callback):
