@@ -534,6 +534,83 @@ def printed_ms(code: str, env: dict) -> float:
     return float(out.stdout.strip())
 
 
+STDLIB_SET = ["json", "csv", "decimal", "fractions", "statistics", "string", "textwrap", "difflib", "pprint",
+              "dataclasses", "enum", "heapq", "bisect", "copy", "datetime", "calendar", "uuid", "hashlib", "hmac",
+              "secrets", "base64", "binascii", "zlib", "gzip", "bz2", "lzma", "tarfile", "zipfile", "configparser",
+              "logging", "argparse", "getopt", "shlex", "tempfile", "glob", "fnmatch", "shutil", "pathlib", "email",
+              "html"]
+FINDER_COST = r"""
+import json, statistics, sys, time
+import lazyhook
+lazyhook.install(["torch", "numpy"])  # active: every import asks the finder, __lazy_modules__ counts
+ours = lazyhook._state.finder
+sys.meta_path.remove(ours)
+
+
+class Trivial:
+    def find_spec(self, name, path=None, target=None):
+        return None
+
+
+variants = {"none": None, "trivial": Trivial(), "lazyhook": ours}
+loaded = dict(sys.modules)
+
+
+def once(finder):
+    for name in [name for name in sys.modules if name not in loaded]:
+        del sys.modules[name]
+    if finder is not None:
+        sys.meta_path.insert(0, finder)
+    try:
+        start = time.perf_counter()
+        for name in NAMES:
+            __import__(name)
+        return time.perf_counter() - start
+    finally:
+        if finder is not None:
+            sys.meta_path.remove(finder)
+
+
+times = {name: [] for name in variants}
+order = list(variants)
+for index in range(ROUNDS + 1):
+    order = order[1:] + order[:1]  # each variant first, second and third in turn
+    for name in order:
+        elapsed = once(variants[name])
+        if index:
+            times[name].append(elapsed)
+print(json.dumps({
+    "ms": {name: statistics.median(values) * 1000 for name, values in times.items()},
+    "vs_none": statistics.median(a / b for a, b in zip(times["lazyhook"], times["none"])),
+    "vs_trivial": statistics.median(a / b for a, b in zip(times["lazyhook"], times["trivial"])),
+    "trivial_vs_none": statistics.median(a / b for a, b in zip(times["trivial"], times["none"])),
+}))
+"""
+
+
+def finder_cost(rounds: int) -> dict:
+    """The finder's cost on the 40-module stdlib set, in one process, paired: the set is
+    imported afresh (its modules removed from ``sys.modules``) with no finder of ours, with
+    a Python finder that answers None (what the interpreter charges for any), and with
+    lazyhook's, installed and active; ``10 * rounds`` rounds, ratios of the same round."""
+    code = FINDER_COST.replace("NAMES", repr(STDLIB_SET)).replace("ROUNDS", str(10 * rounds))
+    proc = subprocess.run([sys.executable, "-c", code], env=clean_env(), capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout)
+
+
+def finder_markdown(result: dict, rounds: int) -> str:
+    ms = result["ms"]
+    return "\n".join([
+        f"Python {platform.python_version()}; one process, {10 * rounds} rounds, each importing the 40 modules "
+        "afresh with each variant in turn; medians, and ratios of the same round.", "",
+        "| variant | import the set | ratio |", "| --- | ---: | ---: |",
+        f"| no finder of lazyhook's | {ms['none']:.2f} ms | |",
+        f"| a Python finder that answers None | {ms['trivial']:.2f} ms | ×{result['trivial_vs_none']:.3f} of none |",
+        f"| lazyhook, installed | {ms['lazyhook']:.2f} ms | ×{result['vs_none']:.3f} of none, "
+        f"×{result['vs_trivial']:.3f} of the trivial finder |",
+    ])
+
+
 def micro(rounds: int) -> list[dict]:
     env = clean_env()
     rows = []
@@ -672,7 +749,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the raw results to this file")
     parser.add_argument("--write-docs", action="store_true", help="regenerate docs/performance.md")
     parser.add_argument("--suite", choices=["imports", "startup", "alternatives", "preload", "native", "fromimports",
-                                            "pytest", "all"],
+                                            "finder", "pytest", "all"],
                         default="all",
                         help="which group of cases to run (default all)")
     args = parser.parse_args(argv)
@@ -703,6 +780,10 @@ def main(argv: list[str] | None = None) -> int:
         results["fromimports"] = from_import_cases(args.rounds, args.only)
         results["global_read"] = global_read(args.rounds)
         print(from_import_markdown(results["fromimports"], results["global_read"], args.rounds))
+        print()
+    if args.suite in ("finder", "all"):
+        results["finder"] = finder_cost(args.rounds)
+        print(finder_markdown(results["finder"], args.rounds))
         print()
     if args.suite == "pytest":  # not part of "all": minutes of whole pytest runs
         from benchmarks.pytest_suite import pytest_cases, pytest_markdown
@@ -791,6 +872,28 @@ def write_from_import_docs(results: dict, args: argparse.Namespace, path: str) -
     replace_section(path, FROM_BEGIN, FROM_END, "\n".join(parts))
 
 
+FINDER_BEGIN, FINDER_END = "<!-- finder suite: begin -->", "<!-- finder suite: end -->"
+
+
+def write_finder_docs(results: dict, args: argparse.Namespace, path: str) -> None:
+    """The finder-cost section of docs/performance.md, with its bar, from this run."""
+    replace_section(path, FINDER_BEGIN, FINDER_END, finder_section(results, args))
+
+
+def finder_section(results: dict, args: argparse.Namespace) -> str:
+    result = results["finder"]
+    verdict = "met" if result["vs_none"] <= 1.01 else "missed"
+    parts = [FINDER_BEGIN, f"## The finder's cost on unhandled imports (Python {results['python']})", "",
+             f"Generated by `python -m benchmarks --suite finder --write-docs"
+             f"{f' --rounds {args.rounds}' if args.rounds != 7 else ''}`.", "",
+             finder_markdown(result, args.rounds), "",
+             "Bar: the 40-module stdlib set within 1% with lazyhook installed (`install(['torch', 'numpy'])`: "
+             "every import asks the finder, and it looks for `__lazy_modules__` in the importing module).", "",
+             f"- ×{result['vs_none']:.3f}: {verdict} (×{result['vs_trivial']:.3f} of a finder that does nothing, "
+             "which is the interpreter's charge for any Python finder in `sys.meta_path`)", "", FINDER_END]
+    return "\n".join(parts)
+
+
 PYTEST_BEGIN, PYTEST_END = "<!-- pytest suite: begin -->", "<!-- pytest suite: end -->"
 
 
@@ -870,6 +973,9 @@ def write_docs(results: dict, args: argparse.Namespace) -> None:
     if args.suite == "pytest":
         write_pytest_docs(results, args, path)
         return
+    if args.suite == "finder":
+        write_finder_docs(results, args, path)
+        return
     try:  # the 3.15 and from-import sections are generated by their own runs: keep them
         with open(path) as fh:
             text = fh.read()
@@ -878,10 +984,11 @@ def write_docs(results: dict, args: argparse.Namespace) -> None:
     kept = text[text.index(NATIVE_BEGIN):text.index(NATIVE_END) + len(NATIVE_END)] if NATIVE_END in text else ""
     kept_from = text[text.index(FROM_BEGIN):text.index(FROM_END) + len(FROM_END)] if FROM_END in text else ""
     kept_pytest = text[text.index(PYTEST_BEGIN):text.index(PYTEST_END) + len(PYTEST_END)] if PYTEST_END in text else ""
+    kept_finder = text[text.index(FINDER_BEGIN):text.index(FINDER_END) + len(FINDER_END)] if FINDER_END in text else ""
     kept_alternatives = ""  # `--suite imports` alone keeps the alternatives section of an earlier run
     if ALTERNATIVES_HEADING in text:
         start = text.index(ALTERNATIVES_HEADING)
-        stop = min([text.index(marker, start) for marker in (NATIVE_BEGIN, FROM_BEGIN, PYTEST_BEGIN)
+        stop = min([text.index(marker, start) for marker in (NATIVE_BEGIN, FROM_BEGIN, FINDER_BEGIN, PYTEST_BEGIN)
                     if marker in text[start:]] or [len(text)])
         kept_alternatives = text[start:stop].rstrip("\n")
     command = "python -m benchmarks --write-docs" + (f" --rounds {args.rounds}" if args.rounds != 7 else "")
@@ -938,6 +1045,10 @@ def write_docs(results: dict, args: argparse.Namespace) -> None:
                   "The in-process micro-benchmarks, which exclude process start-up, are the sharper measure.", ""]
     if kept_from and "fromimports" not in results:
         parts += [kept_from, ""]
+    if "finder" in results:
+        parts += [finder_section(results, args), ""]
+    elif kept_finder:
+        parts += [kept_finder, ""]
     if kept_pytest:
         parts += [kept_pytest, ""]
     if kept:
