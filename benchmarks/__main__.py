@@ -122,6 +122,11 @@ def paired_over(samples: dict, name: str, floor: str = "floor") -> float:
     return statistics.median(a - b for a, b in zip(samples[name]["walls_ms"], samples[floor]["walls_ms"]))
 
 
+def paired_ratio(samples: dict, name: str, base: str) -> float:
+    """``name``'s wall time as a ratio to ``base``'s: the median of each round's ratio."""
+    return statistics.median(a / b for a, b in zip(samples[name]["walls_ms"], samples[base]["walls_ms"]))
+
+
 def measured_cases(cases, rounds: int, only: str | None, extra_variants=None):
     """For each import case wanted, in order: ``(case, results)`` or a skip row.  The
     floor, lazyhook (plus ``extra_variants(names, statement)``, cheap ones) run
@@ -180,8 +185,7 @@ def from_import_cases(rounds: int, only: str | None) -> list[dict]:
         lazy_over = paired_over(res, "lazyhook")
         rows.append({"case": case, **res, "lazy_over_floor_ms": lazy_over,
                      "lazy_over_floor_pct_of_eager": 100 * lazy_over / eager_over if eager_over > 0 else None,
-                     "use_ratio": statistics.median(
-                         a / b for a, b in zip(res["lazyhook+use"]["walls_ms"], res["eager+use"]["walls_ms"]))})
+                     "use_ratio": paired_ratio(res, "lazyhook+use", "eager+use")})
     return rows
 
 
@@ -273,8 +277,7 @@ def native_cases(rounds: int, only: str | None) -> list[dict]:
         case, res = item
         native_over = paired_over(res, "native")
         rows.append({"case": case, **res,
-                     "lazy_vs_native_pct": 100 * statistics.median(
-                         a / b - 1 for a, b in zip(res["lazyhook"]["walls_ms"], res["native"]["walls_ms"])),
+                     "lazy_vs_native_pct": 100 * (paired_ratio(res, "lazyhook", "native") - 1),
                      "native_over_floor_ms": native_over})
     return rows
 
@@ -507,15 +510,16 @@ def alternatives(rounds: int, only: str | None) -> list[dict]:
     return rows
 
 
+# The stdlib import set the finder's cost is measured on (micro-benchmark and --suite finder).
+STDLIB_SET = ["json", "csv", "decimal", "fractions", "statistics", "string", "textwrap", "difflib", "pprint",
+              "dataclasses", "enum", "heapq", "bisect", "copy", "datetime", "calendar", "uuid", "hashlib", "hmac",
+              "secrets", "base64", "binascii", "zlib", "gzip", "bz2", "lzma", "tarfile", "zipfile", "configparser",
+              "logging", "argparse", "getopt", "shlex", "tempfile", "glob", "fnmatch", "shutil", "pathlib", "email",
+              "html"]
 MICRO = {
     "finder cost on 40 stdlib imports": (
         "import time\n{setup}t = time.perf_counter()\n"
-        "import " + ", ".join([
-            "json", "csv", "decimal", "fractions", "statistics", "string", "textwrap", "difflib", "pprint",
-            "dataclasses", "enum", "heapq", "bisect", "copy", "datetime", "calendar", "uuid", "hashlib", "hmac",
-            "secrets", "base64", "binascii", "zlib", "gzip", "bz2", "lzma", "tarfile", "zipfile", "configparser",
-            "logging", "argparse", "getopt", "shlex", "tempfile", "glob", "fnmatch", "shutil", "pathlib", "email",
-            "html"]) + "\n"
+        "import " + ", ".join(STDLIB_SET) + "\n"
         "print((time.perf_counter() - t) * 1000)",
         "import lazyhook; lazyhook.install(['torch', 'numpy'])\n"),
     "attribute access after load (numpy.float64, 2e6 reads)": (
@@ -534,11 +538,6 @@ def printed_ms(code: str, env: dict) -> float:
     return float(out.stdout.strip())
 
 
-STDLIB_SET = ["json", "csv", "decimal", "fractions", "statistics", "string", "textwrap", "difflib", "pprint",
-              "dataclasses", "enum", "heapq", "bisect", "copy", "datetime", "calendar", "uuid", "hashlib", "hmac",
-              "secrets", "base64", "binascii", "zlib", "gzip", "bz2", "lzma", "tarfile", "zipfile", "configparser",
-              "logging", "argparse", "getopt", "shlex", "tempfile", "glob", "fnmatch", "shutil", "pathlib", "email",
-              "html"]
 FINDER_COST = r"""
 import json, statistics, sys, time
 import lazyhook
@@ -954,6 +953,11 @@ def startup_section(results: dict, args: argparse.Namespace) -> str:
 ALTERNATIVES_HEADING = "## Side by side with the alternatives"
 
 
+def marked_section(text: str, begin: str, end: str) -> str:
+    """The part of ``text`` from ``begin`` to ``end``, markers included; empty without them."""
+    return text[text.index(begin):text.index(end) + len(end)] if begin in text and end in text else ""
+
+
 def write_docs(results: dict, args: argparse.Namespace) -> None:
     """docs/performance.md, generated: tables, the bars, and the command to reproduce them."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -981,10 +985,10 @@ def write_docs(results: dict, args: argparse.Namespace) -> None:
             text = fh.read()
     except FileNotFoundError:
         text = ""
-    kept = text[text.index(NATIVE_BEGIN):text.index(NATIVE_END) + len(NATIVE_END)] if NATIVE_END in text else ""
-    kept_from = text[text.index(FROM_BEGIN):text.index(FROM_END) + len(FROM_END)] if FROM_END in text else ""
-    kept_pytest = text[text.index(PYTEST_BEGIN):text.index(PYTEST_END) + len(PYTEST_END)] if PYTEST_END in text else ""
-    kept_finder = text[text.index(FINDER_BEGIN):text.index(FINDER_END) + len(FINDER_END)] if FINDER_END in text else ""
+    kept = marked_section(text, NATIVE_BEGIN, NATIVE_END)
+    kept_from = marked_section(text, FROM_BEGIN, FROM_END)
+    kept_pytest = marked_section(text, PYTEST_BEGIN, PYTEST_END)
+    kept_finder = marked_section(text, FINDER_BEGIN, FINDER_END)
     kept_alternatives = ""  # `--suite imports` alone keeps the alternatives section of an earlier run
     if ALTERNATIVES_HEADING in text:
         start = text.index(ALTERNATIVES_HEADING)
@@ -1004,8 +1008,8 @@ def write_docs(results: dict, args: argparse.Namespace) -> None:
     for version, (begin, end) in STARTUP_MARKERS.items():  # each Python's own run writes its section
         if "startup" in results and version == current:
             parts += [startup_section(results, args), ""]
-        elif end in text:
-            parts += [text[text.index(begin):text.index(end) + len(end)], ""]
+        elif section := marked_section(text, begin, end):
+            parts += [section, ""]
     if "imports" in results:
         parts += ["## Lazy imports of real packages", "",
                   f"Generated by `python -m benchmarks --suite {args.suite} --write-docs"
