@@ -382,3 +382,35 @@ result["runs"] = sorted(set(_trace.events)) == sorted(f"race{{i}}" for i in rang
 result["plain_keys"] = all(type(k) is str for k in globals())
 """, packages=tuple(f"race{i}" for i in range(count)))
     assert res == {"bad": [], "runs": True, "plain_keys": True}
+
+
+def test_evaluating_an_imported_name_loads_the_module(runner):
+    """PEP 810 resolves a lazy ``import pk`` when the name ``pk`` is loaded, not only at an
+    attribute read: ``alias = pk`` hands over the loaded module, and ``getattr_static``
+    (which runs no code) sees what the body defined (3.11-3.14: the name's key loads)."""
+    res = run(runner, """
+import inspect
+import pk
+import pk.sub as sub_alias
+result["before"] = list(_trace.events)
+alias = pk
+result["at_name"] = list(_trace.events)[:1]
+result["static"] = inspect.getattr_static(alias, "VALUE")
+result["pending"] = lazyhook.is_pending("pk")
+result["sub"] = sub_alias.SUB
+""")
+    assert res == {"before": [], "at_name": ["pk"], "static": 41, "pending": False, "sub": "sub"}
+
+
+def test_a_star_import_of_a_module_with_deferred_names_hands_over_real_objects(runner):
+    """``from mid import *`` of a module without ``__all__`` copies its namespace's keys
+    as they are; a name load of a copied deferred name still gets the real object, never
+    the placeholder (3.15 resolves it at the star import)."""
+    res = run(runner, """
+import mid
+from mid import *
+value = VALUE
+result["value"] = [value, type(value).__name__]
+result["ran"] = sorted(_trace.events)
+""")
+    assert res == {"value": [41, "int"], "ran": ["mid", "pk"]}

@@ -22,21 +22,23 @@ from . import _BOOTSTRAP_FILES as BOOTSTRAP_FILES, _BOOTSTRAP_MODULES as BOOTSTR
 
 # One row per minor version.  Opcodes: IMPORT_NAME, IMPORT_FROM, EXTENDED_ARG,
 # PUSH_EXC_INFO, WITH_EXCEPT_START, LOAD_NAME, LOAD_GLOBAL, STORE_NAME, STORE_GLOBAL,
-# DELETE_NAME, DELETE_GLOBAL, LOAD_CONST, LOAD_SMALL_INT (3.14+), COMPARE_OP, CONTAINS_OP; then IMPORT_NAME's oparg
+# DELETE_NAME, DELETE_GLOBAL, LOAD_CONST, LOAD_SMALL_INT (3.14+), COMPARE_OP, CONTAINS_OP, SWAP,
+# POP_TOP; then IMPORT_NAME's oparg
 # shift (3.15 packs the lazy/eager flags below the name index: namei << 2 | flags); the
 # function whose ``__spec__`` read is _find_and_load's "still initialising?" check
 # (inline in 3.11-3.14, its own helper ``_is_initializing`` in 3.15); and whether the
 # interpreter has PEP 810 lazy imports (``sys.set_lazy_imports`` and its filter).
 FIELDS = ("import_name", "import_from", "extended_arg", "push_exc_info", "with_except_start",
           "load_name", "load_global", "store_name", "store_global", "delete_name", "delete_global",
-          "load_const", "load_small_int", "compare_op", "contains_op", "import_name_shift", "initializing_reader", "native")
-OPCODE_FIELDS = 15
+          "load_const", "load_small_int", "compare_op", "contains_op", "swap", "pop_top",
+          "import_name_shift", "initializing_reader", "native")
+OPCODE_FIELDS = 17
 TABLE = {
-    (3, 11): (108, 109, 144, 35, 49, 101, 116, 90, 97, 91, 98, 100, -1, 107, 118, 0, "_find_and_load", False),
-    (3, 12): (108, 109, 144, 35, 49, 101, 116, 90, 97, 91, 98, 100, -1, 107, 118, 0, "_find_and_load", False),
-    (3, 13): (75, 74, 71, 33, 44, 92, 91, 114, 113, 67, 66, 83, -1, 58, 59, 0, "_find_and_load", False),
-    (3, 14): (73, 72, 69, 32, 43, 93, 92, 116, 115, 65, 64, 82, 94, 56, 57, 0, "_find_and_load", False),
-    (3, 15): (72, 71, 67, 30, 41, 92, 91, 115, 114, 63, 62, 81, 93, 54, 55, 2, "_is_initializing", True),
+    (3, 11): (108, 109, 144, 35, 49, 101, 116, 90, 97, 91, 98, 100, -1, 107, 118, 99, 1, 0, "_find_and_load", False),
+    (3, 12): (108, 109, 144, 35, 49, 101, 116, 90, 97, 91, 98, 100, -1, 107, 118, 99, 1, 0, "_find_and_load", False),
+    (3, 13): (75, 74, 71, 33, 44, 92, 91, 114, 113, 67, 66, 83, -1, 58, 59, 115, 32, 0, "_find_and_load", False),
+    (3, 14): (73, 72, 69, 32, 43, 93, 92, 116, 115, 65, 64, 82, 94, 56, 57, 117, 31, 0, "_find_and_load", False),
+    (3, 15): (72, 71, 67, 30, 41, 92, 91, 115, 114, 63, 62, 81, 93, 54, 55, 116, 29, 2, "_is_initializing", True),
 }
 
 VERSION = sys.version_info[:2]
@@ -44,7 +46,7 @@ ROW = TABLE.get(VERSION)
 SUPPORTED = ROW is not None
 (IMPORT_NAME, IMPORT_FROM, EXTENDED_ARG, PUSH_EXC_INFO, WITH_EXCEPT_START, LOAD_NAME, LOAD_GLOBAL,
  STORE_NAME, STORE_GLOBAL, DELETE_NAME, DELETE_GLOBAL, LOAD_CONST, LOAD_SMALL_INT, COMPARE_OP, CONTAINS_OP,
- IMPORT_NAME_SHIFT, INITIALIZING_READER, NATIVE) = ROW or (-1,) * OPCODE_FIELDS + (0, "_find_and_load", False)
+ SWAP, POP_TOP, IMPORT_NAME_SHIFT, INITIALIZING_READER, NATIVE) = ROW or (-1,) * OPCODE_FIELDS + (0, "_find_and_load", False)
 LOAD_GLOBAL_SHIFT = 1  # LOAD_GLOBAL's low bit says "push NULL" since 3.11
 LAZY_FLAG = 1  # IMPORT_NAME's flag bit for a statement written ``lazy import`` (3.15+)
 
@@ -265,6 +267,31 @@ def from_import_store(code, lasti: int) -> str | None:
     return code.co_names[arg] if op == STORE_NAME or op == STORE_GLOBAL else None
 
 
+def import_store(code, offset: int) -> tuple[str, bool] | None:
+    """For the IMPORT_NAME at ``offset`` of an ``import a.b.c`` statement: ``(name it
+    binds, whether that is the target)``: ``("a", False)``, or ``("d", True)`` for
+    ``import a.b.c as d`` (``IMPORT_NAME (IMPORT_FROM SWAP POP_TOP)* IMPORT_FROM
+    STORE_NAME``, 3.11-3.15).  None for from-imports (their fromlist is not None)."""
+    raw = code.co_code
+    fromlist_load = _previous(raw, offset)
+    if fromlist_load < 0 or raw[fromlist_load] != LOAD_CONST:
+        return None
+    if code.co_consts[oparg_at(code, fromlist_load)] is not None:
+        return None
+    following = _decode(raw, offset)[2]
+    binds_target = False
+    while following < len(raw):
+        op, arg, following = _decode(raw, following)
+        if op == STORE_NAME or op == STORE_GLOBAL:
+            return code.co_names[arg], binds_target
+        if op != IMPORT_FROM:
+            return None
+        binds_target = True
+        if following < len(raw) and _decode(raw, following)[0] == SWAP:
+            following = _decode(raw, _decode(raw, following)[2])[2]  # SWAP 2, POP_TOP: the parent
+    return None
+
+
 def from_statement_start(code, lasti: int) -> int | None:
     """The IMPORT_NAME offset of the ``from ... import`` whose IMPORT_FROM is at ``lasti``:
     the statement is ``IMPORT_NAME (IMPORT_FROM STORE_NAME)+ POP_TOP`` on 3.11-3.15."""
@@ -337,6 +364,13 @@ def replace_key(namespace: dict, old_key, new_key, value) -> bool:
     them, so with the GIL no other thread can run, 3.11-3.14), reading the namespace
     inside the chain; a size change since the iterators were made raises RuntimeError
     before anything changed, and the rebuild starts again.
+    Why ``old_key`` is deleted before the clear: this runs inside a lookup of the same
+    dict (``LazyName.__eq__``), and after the comparison the lookup checks "same keys
+    table, same key in this entry?" (``compare_generic``, ``Objects/dictobject.c``): the
+    clear frees that table, the new one may be allocated at its address, and an entry
+    slot the new table does not cover would still hold ``old_key``: the lookup then
+    reads a value from the wrong layout (a crash seen on 3.12).  Deleting first leaves
+    NULL in that slot, so the lookup always starts again.
     """
     from collections import deque
     from functools import partial
@@ -350,8 +384,8 @@ def replace_key(namespace: dict, old_key, new_key, value) -> bool:
         values = map({key_id: value}.get, map(id, namespace), namespace.values())
         staged: dict = {}
         try:
-            deque(map(call, (partial(staged.update, zip(renamed, values)), namespace.clear,
-                             partial(namespace.update, staged))), maxlen=0)
+            deque(map(call, (partial(staged.update, zip(renamed, values)), partial(namespace.__delitem__, old_key),
+                             namespace.clear, partial(namespace.update, staged))), maxlen=0)
         except RuntimeError:
             continue  # another thread added or removed a name meanwhile
         return True

@@ -1,30 +1,17 @@
 """``from pkg import name`` deferred on 3.11-3.14 as PEP 810 defers it on 3.15.
 
-A deferred module-level ``from pkg import a as b`` binds ``b`` to a ``LazyImport``
-placeholder under a key that is a ``LazyName``: a ``str`` subclass equal to ``"b"``.
-Every lookup of ``b`` in that namespace (``LOAD_NAME``, ``LOAD_GLOBAL``, ``mod.b``,
-``from mod import b``, ``globals()["b"]``) finds the slot by hash, sees a key that is
-not the interned ``"b"`` and asks ``LazyName.__eq__``, which imports the name as the
-statement would have, puts the real object back under a plain ``str`` key, and answers
-True; the dict sees it was changed during the comparison and looks again
-(``Objects/dictobject.c``, "The dict was mutated, restart"), finding the real object.
-So a name load never yields the placeholder, and after it the module's globals are an
-ordinary all-``str`` dict again, with ``LOAD_GLOBAL`` specialised as without lazyhook.
-
-Iterating the namespace (``globals()``, ``vars()``, ``dir()``) shows the placeholder and
-loads nothing, as on 3.15, and neither do comparisons of those names (``COMPARE_OP``,
-``CONTAINS_OP``: ``k == "b"``, ``"b" in globals()``).  A ``STORE_NAME``/``DELETE_NAME`` of the name by the module
-itself replaces it without loading anything, as on 3.15.
+A deferred module-level ``from pkg import a as b`` binds ``b`` as a lazy name
+(``_lazyname``) holding a ``LazyImport`` placeholder; the first evaluation of ``b``
+runs the from-import as the statement would have, and only iterating the namespace
+ever shows the placeholder.
 """
 
 import sys
-from _thread import get_ident
 
 from . import _cpython, _frames, _state
+from ._lazyname import LazyName, bind as bind_name, release
 from ._finder import find_spec_elsewhere
 
-# The rebinds run under ``_state.lock`` (never held while a module body runs); threads
-# doing one are in ``_state.quiet``: for them lazy names compare as plain strings.
 _code_cache: dict = {}  # a cache: (level, target, attr) -> code of the eager from-import
 _HERE = __file__.rpartition("/")[0] or __file__.rpartition("\\")[0]
 # A filename that starts with lazyhook's directory (load sites skip it) and names the
@@ -41,76 +28,18 @@ class LazyImport:
 
     __slots__ = ("_key",)
 
-    def __init__(self, key: "LazyName") -> None:
-        self._key = key
+    def __init__(self, key: LazyName | None = None) -> None:
+        self._key = key  # set by ``bind`` once the key exists
 
     def resolve(self):
-        return _import_value(self._key)
+        return _import_value(self._key, None)
 
     def __repr__(self) -> str:
         key = self._key.__dict__
         return f"<lazy_import '{key['module']}.{key['attr']}'>"
 
 
-class LazyName(str):
-    """The namespace key of a deferred name; see the module docstring."""
-
-    __hash__ = str.__hash__
-
-    def __eq__(self, other):
-        if type(other) is not str or not str.__eq__(self, other):
-            return str.__eq__(self, other)
-        ident = get_ident()
-        state = self.__dict__
-        if ident in _state.quiet or state["resolved"]:
-            return True
-        if state["binder"] == ident:
-            state["binder"] = 0  # the statement's own STORE_NAME of the placeholder
-            return True
-        try:
-            caller = sys._getframe(1)
-        except ValueError:  # compared from C with no Python frame at all
-            caller = None
-        op = _cpython.opcode_at(caller) if caller is not None else -1
-        if op == _cpython.COMPARE_OP or op == _cpython.CONTAINS_OP:
-            return True  # ``name == "b"``, ``"b" in globals()``: a comparison, not a use
-        if caller is not None and _is_rebinding(state, op, caller):
-            _release(self, state["placeholder"])  # the store or delete then goes ahead
-        else:
-            _release(self, _import_value(self))
-        return True
-
-    def __reduce__(self):
-        return str, (str(self),)  # a copy or pickle of the namespace holds a plain name
-
-
-def _is_rebinding(state: dict, op: int, frame) -> bool:
-    """Whether the comparison comes from the module itself storing or deleting the name
-    (``b = 1``, ``del b``, ``global b`` in a function): 3.15 loads nothing then."""
-    if op == _cpython.STORE_NAME or op == _cpython.DELETE_NAME:
-        return frame.f_locals is state["namespace"]
-    if op == _cpython.STORE_GLOBAL or op == _cpython.DELETE_GLOBAL:
-        return frame.f_globals is state["namespace"]
-    return False
-
-
-def _release(key: LazyName, value) -> None:
-    """Put ``value`` under the plain name where ``key`` is, once (threads may race here)."""
-    state = key.__dict__
-    ident = get_ident()
-    with _state.lock:
-        if state["resolved"]:
-            return
-        _state.quiet.add(ident)
-        try:
-            _cpython.replace_key(state["namespace"], key, sys.intern(str.__str__(key)), value)
-        finally:
-            _state.quiet.discard(ident)
-        state["resolved"] = True
-        state["namespace"] = state["placeholder"] = None
-
-
-def _import_value(key: LazyName):
+def _import_value(key: LazyName, _frame=None):
     """Run the import the statement stood for, as a function-level (eager) import in the
     importing module's namespace: the same resolution, loads and errors as eager import."""
     state = key.__dict__
@@ -183,25 +112,11 @@ def bind(module_name: str, attr: str, frame, would_defer) -> LazyImport | None:
     if statement is None or not would_defer(module_name, frame, start):
         return None
     level, target, _name = statement
-    key = LazyName(store)
-    placeholder = LazyImport(key)
-    key.__dict__.update(namespace=namespace, placeholder=placeholder, module=module_name, attr=attr,
-                        level=level, target=target, site=(code.co_filename, frame.f_lineno or 0),
-                        resolved=False, binder=0)
-    ident = get_ident()
+    placeholder = LazyImport()
+    key = bind_name(namespace, store, placeholder, _import_value, module=module_name, attr=attr,
+                    level=level, target=target, site=(code.co_filename, frame.f_lineno or 0))
+    placeholder._key = key
     with _state.lock:
-        _state.quiet.add(ident)
-        try:
-            existing = next((k for k in namespace if k == store), None) if store in namespace else None
-            if existing is None:
-                namespace[key] = placeholder
-            else:  # a rebinding: keep the name's place, as STORE_NAME would
-                _cpython.replace_key(namespace, existing, key, placeholder)
-                if type(existing) is LazyName:
-                    existing.__dict__["resolved"] = True
-        finally:
-            _state.quiet.discard(ident)
-        key.__dict__["binder"] = ident
         _state.deferred_from.setdefault(module_name, []).append(key)
     return placeholder
 
@@ -246,9 +161,9 @@ def _import_submodules(module_name: str, keys: list) -> None:
             value = _import_value(key)
         except Exception:  # noqa: BLE001 - raised again at the name's first use
             continue
-        _release(key, value)
+        release(key, value)
 
 
 # The comparison runs imports on behalf of the line that used the name: its frames are
 # import machinery for warnings' stacklevel (see _cpython.as_import_machinery).
-_cpython.as_import_machinery(LazyName.__eq__, _release, _import_value)
+_cpython.as_import_machinery(_import_value)

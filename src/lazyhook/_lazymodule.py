@@ -105,7 +105,7 @@ class Entry:
     def failure(self) -> LazyImportError:
         file, line, _func = self.import_site
         use = self.first_use
-        used = f"{use[0]}:{use[1]} (attribute {use[3]!r})" if use else "unknown"
+        used = f"{use[0]}:{use[1]} (reading {use[3]!r})" if use else "unknown"
         err = self.error
         exc = LazyImportError(
             f"lazy module {self.name!r} failed to load: {type(err).__name__}: {err}\n"
@@ -215,6 +215,20 @@ def load_now(module, reason: str = "<import>") -> None:
         _load(entry, reason, _caller(), site)
 
 
+def run_for_name(entry: Entry, name: str, frame) -> None:
+    """Load a pending module because a name bound to it was evaluated (``_lazyname``): the
+    line that evaluated it is the first use, recorded with the name (as on 3.15)."""
+    _load(entry, name, frame if frame is not None else _NO_FRAME)
+
+
+def bind_statement_name(module, frame) -> None:
+    """An ``import`` statement that keeps ``module`` pending binds its name lazily
+    (``_lazyname``, imported with the first such statement)."""
+    from ._lazyname import bind_module
+
+    bind_module(module, frame)
+
+
 def _spec_read_is_eager_import(entry: Entry, frame) -> bool:
     """Whether this ``__spec__`` read is an eager import of the pending module.
 
@@ -238,7 +252,10 @@ def _spec_read_is_eager_import(entry: Entry, frame) -> bool:
     elif not _frames.is_import_statement(frame):
         return False
     decide = _state.rule
-    return decide is None or not decide(entry.name, frame)
+    if decide is None or not decide(entry.name, frame):
+        return True
+    bind_statement_name(entry.module, frame)  # a deferred statement for a module already pending
+    return False
 
 
 def _bound_submodule(module, entry: Entry, attr: str, frame):
@@ -424,5 +441,5 @@ class _SubstitutedCallable(_Substituted):
 
 # Frames between a module body and the line that used the module (docstring of
 # _cpython.as_import_machinery): a body's stacklevel=2 warning names that line.
-_cpython.as_import_machinery(_load, load_now, _prepare_child_import,
+_cpython.as_import_machinery(_load, load_now, run_for_name, _prepare_child_import,
                              _own_doc, _LazyModule.__getattribute__, _LazyModule.__setattr__, _LazyModule.__delattr__)

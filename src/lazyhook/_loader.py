@@ -10,7 +10,7 @@ holds whenever someone can ask.
 
 import sys
 
-from . import _cpython, _lazymodule
+from . import _cpython, _frames, _lazymodule
 
 
 class _WrappingLoader:
@@ -52,6 +52,10 @@ class LazyHookLoader(_WrappingLoader):
         spec = self._unwrap(module)
         if not _lazymodule.defer(module, spec, self.loader, self.import_site, self.importer_namespace):
             self.loader.exec_module(module)
+            return
+        statement = _frames.statement_frame(sys._getframe(1))
+        if statement is not None and _frames.is_import_statement(statement):
+            _lazymodule.bind_statement_name(module, statement)
 
 
 def register_with_lazyloader(util_module) -> None:

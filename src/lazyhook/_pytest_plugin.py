@@ -124,12 +124,13 @@ def _deferred_source(namespace: dict, name: str) -> str | None:
 
     if _cpython.NATIVE:
         return _cpython.placeholder_name(namespace.get(name))  # dict reads do not resolve
-    fromimport = sys.modules.get("lazyhook._fromimport")
-    if fromimport is None:
-        return None  # no from-import was ever deferred
+    lazyname = sys.modules.get("lazyhook._lazyname")
+    if lazyname is None:
+        return None  # no import was ever deferred
     for key in list(namespace):
-        if type(key) is fromimport.LazyName and str.__eq__(key, name) and not key.__dict__["resolved"]:
-            return f"{key.__dict__['module']}.{key.__dict__['attr']}"
+        state = key.__dict__ if type(key) is lazyname.LazyName else None
+        if state and "attr" in state and str.__eq__(key, name) and not state["resolved"]:
+            return f"{state['module']}.{state['attr']}"
     return None
 
 
