@@ -68,8 +68,8 @@ def status() -> list[dict]:
 def is_pending(module) -> bool:
     """True while ``module`` (or the module named so) is imported but not yet loaded.
 
-    On Python 3.15+ pass the name: reading a lazily imported global to pass it loads it
-    (PEP 810 resolves a lazy import when its name is loaded).
+    Pass the name: evaluating a lazily imported global to pass it loads it (PEP 810
+    resolves a lazy import when its name is loaded; 3.11-3.14 emulate that).
     """
     from . import _cpython
     from ._lazymodule import is_pending as _is_pending
