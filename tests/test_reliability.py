@@ -88,15 +88,35 @@ def test_a_read_from_c_with_no_python_frame_loads_the_module(runner):
     frame: the first use must load, not fail with "call stack is not deep enough"."""
     runner.packages({"pkg/__init__.py": "X = 'loaded at exit'\n"})
     proc = runner.run("""
-import atexit, operator, lazyhook
+import atexit, operator, sys, lazyhook
 lazyhook.install(["pkg"])
 import pkg
 # atexit runs callbacks last in, first out: this check runs after the C-level read.
 atexit.register(lambda: print("pending after the C-level read:", lazyhook.is_pending("pkg")))
-atexit.register(operator.methodcaller("__getattribute__", "X"), pkg)
+# The pending module object (evaluating the name ``pkg`` would load it here).
+atexit.register(operator.methodcaller("__getattribute__", "X"), sys.modules.get("pkg") or pkg)
 """)
     assert proc.stderr == ""
     assert proc.stdout == "pending after the C-level read: False\n"
+
+
+@pytest.mark.skipif(NATIVE, reason="3.15 binds plain names; there is no lazy key to compare")
+def test_a_copied_lazy_name_compared_from_c_with_no_python_frame_does_not_raise(runner):
+    """A copy of a namespace (``dict(vars(mod))``) keeps a deferred name's key after the
+    module's own name resolved; a lookup in that copy from C with no Python frame (an
+    ``atexit`` callback built with ``operator.itemgetter``) compares it: no error."""
+    runner.packages({"heavy/__init__.py": "X = 1\n", "mid.py": "from heavy import X\n"})
+    proc = runner.run("""
+import atexit, operator, lazyhook
+lazyhook.install(["heavy"])
+import mid
+copy = dict(vars(mid))
+mid.X  # resolves the name in mid; the copy still holds the key
+atexit.register(lambda: print("done"))
+atexit.register(operator.itemgetter("X"), copy)
+""")
+    assert proc.stderr == ""
+    assert proc.stdout == "done\n"
 
 
 def test_a_handle_undoes_what_its_own_install_did(runner):

@@ -45,8 +45,11 @@ class LazyName(str):
         state = self.__dict__
         if ident in _state.quiet:
             return True
-        if state["resolved"]:
-            _rebind_copies(self, sys._getframe(1))
+        if state["resolved"]:  # a namespace that copied the key before it resolved
+            try:
+                _rebind_copies(self, sys._getframe(1))
+            except ValueError:  # compared from C with no Python frame at all
+                pass
             return True
         if state["binder"] == ident:
             state["binder"] = 0  # the statement's own STORE_NAME of the placeholder
