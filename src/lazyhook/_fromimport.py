@@ -32,7 +32,7 @@ class LazyImport:
         self._key = key  # set by ``bind`` once the key exists
 
     def resolve(self):
-        return _import_value(self._key, None)
+        return _import_value(self._key)
 
     def __repr__(self) -> str:
         key = self._key.__dict__

@@ -45,19 +45,16 @@ class LazyName(str):
         state = self.__dict__
         if ident in _state.quiet:
             return True
-        if state["resolved"]:  # a namespace that copied the key before it resolved
-            try:
-                _rebind_copies(self, sys._getframe(1))
-            except ValueError:  # compared from C with no Python frame at all
-                pass
-            return True
-        if state["binder"] == ident:
-            state["binder"] = 0  # the statement's own STORE_NAME of the placeholder
-            return True
         try:
             caller = sys._getframe(1)
         except ValueError:  # compared from C with no Python frame at all
             caller = None
+        if state["resolved"]:  # a namespace that copied the key before it resolved
+            _rebind_copies(self, caller)
+            return True
+        if state["binder"] == ident:
+            state["binder"] = 0  # the statement's own STORE_NAME of the placeholder
+            return True
         op = _cpython.opcode_at(caller) if caller is not None else -1
         if op == _cpython.COMPARE_OP or op == _cpython.CONTAINS_OP:
             return True  # ``name == "b"``, ``"b" in globals()``: a comparison, not a use
@@ -65,8 +62,7 @@ class LazyName(str):
             release(self, value_under(state["namespace"], self))  # the store or delete then goes ahead
         else:
             release(self, state["resolve"](self, caller))
-            if caller is not None:
-                _rebind_copies(self, caller)
+            _rebind_copies(self, caller)
         return True
 
     def __reduce__(self):
