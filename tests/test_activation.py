@@ -97,6 +97,11 @@ def test_pth_does_nothing_without_a_setting(venv, project):
     assert "lazyhook" not in venv.run(["-c", "import sys; print(sorted(sys.modules))"], project).stdout
     # No PEP 829 .start file: on 3.15 its mere presence costs every start a pkgutil import.
     assert not [p for p in venv.site.iterdir() if p.suffix == ".start"]
+    # Set but empty (an exported placeholder): the line sees the name, lazyhook activates nothing.
+    empty = {name: "" for name in ("LAZY_IMPORTS", "LAZYHOOK_POLICY", "LAZYHOOK_PROFILE_ALL", "LAZYHOOK_DISABLE")}
+    probe = "import sys; print('lazyhook' in sys.modules, [type(f).__name__ for f in sys.meta_path])"
+    out = venv.run(["-c", probe], project, **empty)
+    assert out.stderr == "" and "LazyFinder" not in out.stdout
 
 
 def test_lazy_imports_variable_alone_is_enough(venv, project):

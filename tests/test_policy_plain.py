@@ -30,7 +30,7 @@ VARIABLES = ("LAZY_IMPORTS", "LAZYHOOK_DISABLE", "LAZYHOOK_POLICY", "LAZYHOOK_RE
 
 
 def as_dict(policy) -> dict:
-    return {slot: getattr(policy, slot) for slot in lazyhook.Policy.__slots__}
+    return vars(policy)
 
 
 @pytest.fixture

@@ -43,13 +43,14 @@ lazyhook.status(); lazyhook.report("json")
 lazyhook._warn_once("a message")
 assert seen and lazyhook.events()
 state, fresh = lazyhook._state, _State()
-slots = [s for s in _State.__slots__ if s not in ("lock", "atexit_registered")]
+slots = [s for s in vars(fresh) if s not in ("lock", "atexit_registered")]
+extra = sorted(set(vars(state)) ^ set(vars(fresh)))
 dirty = sorted(s for s in slots if getattr(state, s) != getattr(fresh, s))
 state.reset()
 left = sorted(s for s in slots if getattr(state, s) != getattr(fresh, s))
 after = containers()
 changed = sorted(k for k in after if k in before and after[k] != before[k])
-print(json.dumps({"dirty": dirty, "left": left, "changed": changed, "meta_path": [type(f).__name__ for f in sys.meta_path],
+print(json.dumps({"dirty": dirty, "left": left, "extra": extra, "changed": changed, "meta_path": [type(f).__name__ for f in sys.meta_path],
                   "mode": [sys.get_lazy_imports(), sys.get_lazy_imports_filter()] if hasattr(sys, "get_lazy_imports")
                   else None}))
 """
@@ -77,6 +78,8 @@ def test_reset_gives_back_what_import_lazyhook_gives_and_no_state_lives_elsewher
             "warned", "process_start"} | by_version <= set(result["dirty"])
     # ...reset() gives every slot back as a fresh process has it...
     assert result["left"] == []
+    # ...and nothing wrote a field a fresh state does not have (a misspelt name would).
+    assert result["extra"] == []
     assert "LazyFinder" not in result["meta_path"]
     if result["mode"] is not None:  # 3.15: the interpreter's lazy-import mode and filter as before
         assert result["mode"] == ["normal", None]

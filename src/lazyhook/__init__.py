@@ -49,7 +49,7 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__() -> list[str]:
+def __dir__() -> "list[str]":
     return sorted(set(globals()) | set(__all__))
 
 
@@ -92,9 +92,6 @@ _OWN_DEPENDENCIES = frozenset({
 class Policy:
     """The resolved policy: lazy names with the reason for each, and where it came from."""
 
-    __slots__ = ("enabled", "disabled_by", "lazy", "never_lazy", "force_lazy", "excluded",
-                 "report", "report_file", "report_dir", "priorities", "sources_found", "file_in_effect")
-
     def __init__(self) -> None:
         self.enabled = True
         self.disabled_by = ""
@@ -130,7 +127,7 @@ class Policy:
             del self.lazy[name]
         return self
 
-    def never_lazy_names(self) -> list[str]:
+    def never_lazy_names(self) -> "list[str]":
         """Subtrees the finder must import eagerly (dotted entries included)."""
         names = set(self.never_lazy)
         names.update(n for n in _NEVER_LAZY if "." in n and n not in self.force_lazy)
@@ -145,8 +142,8 @@ def _plain_names(names) -> bool:
     return True
 
 
-def _resolve_plain(files: bool = True, project_files: bool = True, environment_policy: dict | None = None,
-                   environment_origin: str = "") -> Policy | None:
+def _resolve_plain(files: bool = True, project_files: bool = True, environment_policy: "dict | None" = None,
+                   environment_origin: str = "") -> "Policy | None":
     """The policy in effect when plain names say all of it (``LAZY_IMPORTS``, an enabled
     environment's ``lazy`` list), exactly as ``_policy.resolve`` would give it; None when
     there is more to read (a policy file, presets, report settings, a kill-switch value,
@@ -196,36 +193,33 @@ _BOOTSTRAP_MODULES = frozenset({"_frozen_importlib", "_frozen_importlib_external
                                 "importlib._bootstrap", "importlib._bootstrap_external"})
 
 
-def _importer_namespace_getframe(depth: int):
-    frame = sys._getframe(depth + 1)
-    while frame is not None and frame.f_code.co_filename in _BOOTSTRAP_FILES:
-        frame = frame.f_back
-    return frame.f_globals if frame is not None else None
-
-
-def _importer_namespace_modulename(depth: int, _name=getattr(sys, "_getframemodulename", None)):
-    try:
-        depth += 1
-        name = _name(depth)
-        while name in _BOOTSTRAP_MODULES:
-            depth += 1
-            name = _name(depth)
-    except ValueError:
-        return None
-    module = sys.modules.get(name) if name is not None else None
-    if module is None:
-        return None
-    try:
-        return object.__getattribute__(module, "__dict__")
-    except AttributeError:
-        return None
-
-
 # The globals of the code an import system call came from, ``depth`` frames above the
 # caller, importlib's frames skipped: read on 3.12+ without materialising any frame object
 # (``sys._getframemodulename``; the importer is in ``sys.modules`` while its body runs).
-_importer_namespace = (_importer_namespace_modulename if hasattr(sys, "_getframemodulename")
-                       else _importer_namespace_getframe)
+if hasattr(sys, "_getframemodulename"):
+    def _importer_namespace(depth: int, _name=sys._getframemodulename):
+        try:
+            depth += 1
+            name = _name(depth)
+            while name in _BOOTSTRAP_MODULES:
+                depth += 1
+                name = _name(depth)
+        except ValueError:
+            return None
+        module = sys.modules.get(name) if name is not None else None
+        if module is None:
+            return None
+        try:
+            return object.__getattribute__(module, "__dict__")
+        except AttributeError:
+            return None
+else:
+    def _importer_namespace(depth: int):
+        frame = sys._getframe(depth + 1)
+        while frame is not None and frame.f_code.co_filename in _BOOTSTRAP_FILES:
+            frame = frame.f_back
+        return frame.f_globals if frame is not None else None
+
 
 # lazyhook._finder (the deferral decision), once the first configured import needed it.
 _slow_path = None
@@ -278,7 +272,7 @@ class LazyFinder:
                 return True
         return False
 
-    def would_defer(self, name: str, statement, offset: int | None = None) -> bool:
+    def would_defer(self, name: str, statement, offset: "int | None" = None) -> bool:
         """The one rule (``_finder.would_defer``), as the lazy-module core asks it."""
         return (_slow_path or _decision()).would_defer(self, name, statement, offset)
 
@@ -330,23 +324,6 @@ class _State:
     ``entries.get`` once, for its per-attribute fast path.
     """
 
-    __slots__ = (
-        "lock",
-        # the ways in
-        "finder", "handles", "rule", "activated_by", "warned",
-        # the lazy-module core
-        "entries", "by_name", "trees", "substitutes", "history", "listeners", "requested_use", "failed_here",
-        "adopt_next", "inherited_loads", "failed", "loading_stack",
-        # deferred from-imports
-        "deferred_from", "quiet",
-        # reports
-        "callbacks", "exit_actions", "file_labels", "directory_report", "atexit_registered", "exit_done_in",
-        "process_start",
-        # 3.15: the interpreter's lazy-import mode and filter before lazyhook changed them
-        "native_saved",
-        # the IPython shell the extension is loaded in
-        "shell",
-    )
     # What reset() empties (in place).
     _CONTAINERS = ("handles", "warned", "entries", "by_name", "trees", "substitutes", "history", "listeners",
                    "requested_use", "failed_here", "adopt_next", "inherited_loads", "failed", "loading_stack",
@@ -440,7 +417,7 @@ class Installation:
     under the kill switch (which installed nothing) removes nothing.
     """
 
-    def __init__(self, finder: LazyFinder | None, policy: Policy | None = None, names=frozenset(),
+    def __init__(self, finder: "LazyFinder | None", policy: "Policy | None" = None, names=frozenset(),
                  never_lazy=frozenset(), disabled: bool = False, profile_all: bool = False) -> None:
         self.finder = finder
         self.policy = policy
@@ -495,7 +472,7 @@ def install(packages=None, *, never_lazy=(), policy: bool = True) -> Installatio
     return install_policy(resolved.finish())
 
 
-def _activate(environment_policy: dict | None = None, origin: str = "", via: str = "") -> None:
+def _activate(environment_policy: "dict | None" = None, origin: str = "", via: str = "") -> None:
     """Interpreter start-up (``lazyhook.pth``, an enabled environment's module): install
     the policy in effect; once; never raises.
 
@@ -521,6 +498,15 @@ def _activate(environment_policy: dict | None = None, origin: str = "", via: str
     except Exception as exc:  # noqa: BLE001 - start-up must survive anything we do
         message = " ".join(str(exc).split())
         sys.stderr.write(f"lazyhook: {message} -- imports stay eager\n")
+
+
+def _pth() -> None:
+    """``lazyhook.pth``: its line only asks whether a setting is in the environment (the
+    shortest line ``site`` compiles twice in a 3.11 venv); an empty one activates nothing."""
+    from os import environ
+
+    if any(map(environ.get, (_ENV_NAMES, _ENV_POLICY, "LAZYHOOK_PROFILE_ALL", _ENV_DISABLE))):
+        _activate(via="lazyhook.pth")
 
 
 def install_policy(resolved: Policy, profile_all: bool = False) -> Installation:
