@@ -2,6 +2,7 @@
 in a fresh interpreter and compared with plain eager import where that is the question."""
 
 import json
+import os
 import sys
 
 import pytest
@@ -258,6 +259,39 @@ if __name__ == "__main__":
     print(json.dumps({"children": in_children, "parent": slowpkg.X}))
 """, timeout=60)
     assert out(proc) == {"children": ["ready"] * 4, "parent": "ready"}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_background_preload_handle_in_a_forked_child_is_finished_not_waited_on_forever(runner):
+    """The child has none of the preload's threads: its ``wait()`` must not block for a
+    worker that will never finish (a DataLoader worker calling ``handle.wait()``), and what
+    the preload had not loaded loads at the child's first use."""
+    runner.packages({"slowpkg/__init__.py": "import time\ntime.sleep(0.5)\nX = 'slow'\n",
+                     "laterpkg/__init__.py": "Y = 'later'\n"})
+    proc = runner.run("""
+import json, os, time, lazyhook
+lazyhook.install(["slowpkg", "laterpkg"])
+import slowpkg, laterpkg
+handle = lazyhook.preload(["slowpkg", "laterpkg"], background=True)
+time.sleep(0.1)  # the preload thread is inside slowpkg's body now
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    started = time.monotonic()
+    finished = handle.wait(timeout=5)
+    waited = time.monotonic() - started
+    result = {"finished": finished, "prompt": waited < 1, "flag": handle.finished,
+              "values": [slowpkg.X, laterpkg.Y], "again": lazyhook.preload(background=True).wait(5)}
+    os.write(write, json.dumps(result).encode())
+    os._exit(0)
+os.close(write)
+_, status = os.waitpid(pid, 0)
+child = json.loads(os.read(read, 65536))
+print(json.dumps({"child": child, "status": status, "parent": [handle.wait(5), slowpkg.X, laterpkg.Y]}))
+""", timeout=60)
+    assert out(proc) == {"child": {"finished": True, "prompt": True, "flag": True, "values": ["slow", "later"],
+                                   "again": True},
+                         "status": 0, "parent": [True, "slow", "later"]}
 
 
 THREADED = {

@@ -327,7 +327,7 @@ class _State:
     # What reset() empties (in place).
     _CONTAINERS = ("handles", "warned", "entries", "by_name", "trees", "substitutes", "history", "listeners",
                    "requested_use", "failed_here", "adopt_next", "inherited_loads", "failed", "loading_stack",
-                   "deferred_from", "quiet", "callbacks", "exit_actions", "file_labels")
+                   "deferred_from", "quiet", "preloads", "callbacks", "exit_actions", "file_labels")
 
     def __init__(self) -> None:
         self.lock = RLock()
@@ -364,6 +364,8 @@ class _State:
         # (lazy names compare as plain strings for them).
         self.deferred_from: dict = {}
         self.quiet: set[int] = set()
+        # -- background preloads not finished yet (``_preload.Preload``)
+        self.preloads: list = []
         # -- reports
         self.callbacks: list = []  # on_load() callbacks
         self.exit_actions: dict = {}  # kind -> target of each report produced at exit

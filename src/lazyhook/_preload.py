@@ -48,7 +48,28 @@ class Preload:
             self._cancelled = True
             self._queue.clear()
         if not self._threads:
-            self._finished.set()
+            self._finish()
+
+    def _finish(self) -> None:
+        self._finished.set()
+        with _state.lock:
+            if self in _state.preloads:
+                _state.preloads.remove(self)
+
+    def _stop_in_forked_child(self) -> None:
+        """Its threads do not exist in a forked child, and a lock or event one of them
+        held at the fork never frees: the child's handle is finished, as after
+        ``cancel()``; what it had not loaded loads at its first use there."""
+        import threading
+
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+        self._finished.set()
+        self._cancelled = True
+        self._queue.clear()
+        self.current = []
+        self._threads = []
+        self._active = 0
 
     def __repr__(self) -> str:
         done, total, current = self.progress
@@ -62,7 +83,7 @@ class Preload:
                 if self._cancelled or not self._queue:
                     self._active -= 1
                     if self._active == 0:
-                        self._finished.set()
+                        self._finish()
                     return
                 name = self._queue.pop(0)
                 self.current.append(name)
@@ -123,9 +144,25 @@ def preload(names=None, *, background: bool = False, priorities: dict | None = N
     for index in range(workers):
         thread = threading.Thread(target=handle._run, name=f"lazyhook-preload-{index}", daemon=True)
         handle._threads.append(thread)
+    with _state.lock:
+        _state.preloads.append(handle)
     for thread in handle._threads:
         thread.start()
     return handle
+
+
+def _after_fork_in_child() -> None:
+    for handle in _state.preloads:
+        handle._stop_in_forked_child()
+    _state.preloads.clear()
+
+
+try:
+    from os import register_at_fork as _register_at_fork
+except ImportError:  # pragma: no cover - no fork on this platform
+    pass
+else:
+    _register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _priority(name: str, order: dict) -> int:
