@@ -503,8 +503,9 @@ def _activate(environment_policy: "dict | None" = None, origin: str = "", via: s
 
 
 def _pth() -> None:
-    """``lazyhook.pth``: its line only asks whether a setting is in the environment (the
-    shortest line ``site`` compiles twice in a 3.11 venv); an empty one activates nothing."""
+    """``lazyhook.pth``: its line only asks whether a setting's name is in the environment
+    (kept short: ``site`` compiles it at every start, twice in a 3.11 venv); here the
+    values are read, and set-but-empty activates nothing."""
     from os import environ
 
     if any(map(environ.get, (_ENV_NAMES, _ENV_POLICY, "LAZYHOOK_PROFILE_ALL", _ENV_DISABLE))):
