@@ -24,8 +24,22 @@ from _thread import get_ident
 
 from . import _cpython, _frames, _lazymodule, _state
 
-# The rebinds run under ``_state.lock`` (never held while a module body runs); threads
-# doing one are in ``_state.quiet``: for them lazy names compare as plain strings.
+
+class _Rearranging:
+    """``with _REARRANGING:`` a namespace's keys are swapped under ``_state.lock`` (never
+    held while a module body runs), and for this thread meanwhile lazy names compare as
+    plain strings (``_state.quiet``)."""
+
+    def __enter__(self) -> None:
+        _state.lock.acquire()
+        _state.quiet.add(get_ident())
+
+    def __exit__(self, *exc_info) -> None:
+        _state.quiet.discard(get_ident())
+        _state.lock.release()
+
+
+_REARRANGING = _Rearranging()
 
 
 class LazyName(str):
@@ -93,15 +107,10 @@ def value_under(namespace: dict | None, key: LazyName):
 def release(key: LazyName, value) -> None:
     """Put ``value`` under the plain name where ``key`` is, once (threads may race here)."""
     state = key.__dict__
-    ident = get_ident()
-    with _state.lock:
+    with _REARRANGING:
         if state["resolved"]:
             return
-        _state.quiet.add(ident)
-        try:
-            _cpython.replace_key(state["namespace"], key, sys.intern(str.__str__(key)), value)
-        finally:
-            _state.quiet.discard(ident)
+        _cpython.replace_key(state["namespace"], key, sys.intern(str.__str__(key)), value)
         state["resolved"] = True
         state["value"] = value  # for namespaces that copied the key (``from mod import *``)
         state["namespace"] = state["placeholder"] = None
@@ -117,15 +126,10 @@ def _rebind_copies(key: LazyName, frame) -> None:
         return
     state = key.__dict__
     plain = sys.intern(str.__str__(key))
-    ident = get_ident()
-    with _state.lock:
-        _state.quiet.add(ident)
-        try:
-            for namespace in (frame.f_locals, frame.f_globals) if op == _cpython.LOAD_NAME else (frame.f_globals,):
-                if type(namespace) is dict:
-                    _cpython.replace_key(namespace, key, plain, state.get("value"))
-        finally:
-            _state.quiet.discard(ident)
+    with _REARRANGING:
+        for namespace in (frame.f_locals, frame.f_globals) if op == _cpython.LOAD_NAME else (frame.f_globals,):
+            if type(namespace) is dict:
+                _cpython.replace_key(namespace, key, plain, state.get("value"))
 
 
 def bind(namespace: dict, store: str, placeholder, resolve, **details) -> "LazyName":
@@ -135,20 +139,15 @@ def bind(namespace: dict, store: str, placeholder, resolve, **details) -> "LazyN
     key = LazyName(store)
     key.__dict__.update(namespace=namespace, placeholder=placeholder, resolve=resolve,
                         resolved=False, binder=0, **details)
-    ident = get_ident()
-    with _state.lock:
-        _state.quiet.add(ident)
-        try:
-            existing = next((k for k in namespace if k == store), None) if store in namespace else None
-            if existing is None:
-                namespace[key] = placeholder
-            else:  # a rebinding: keep the name's place, as STORE_NAME would
-                _cpython.replace_key(namespace, existing, key, placeholder)
-                if type(existing) is LazyName:
-                    existing.__dict__["resolved"] = True
-        finally:
-            _state.quiet.discard(ident)
-        key.__dict__["binder"] = ident
+    with _REARRANGING:
+        existing = next((k for k in namespace if k == store), None) if store in namespace else None
+        if existing is None:
+            namespace[key] = placeholder
+        else:  # a rebinding: keep the name's place, as STORE_NAME would
+            _cpython.replace_key(namespace, existing, key, placeholder)
+            if type(existing) is LazyName:
+                existing.__dict__["resolved"] = True
+        key.__dict__["binder"] = get_ident()
     return key
 
 
