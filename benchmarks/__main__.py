@@ -869,6 +869,8 @@ def replace_section(path: str, begin: str, end: str, section: str) -> None:
 
 
 FROM_BEGIN, FROM_END = "<!-- from-imports suite: begin -->", "<!-- from-imports suite: end -->"
+# Measurements by hand that explain the generated tables (kept when the file is rewritten).
+FROM_NOTES_BEGIN, FROM_NOTES_END = "<!-- from-imports notes: begin -->", "<!-- from-imports notes: end -->"
 
 
 def from_import_markers(python: str) -> tuple[str, str]:
@@ -1021,6 +1023,7 @@ def write_docs(results: dict, args: argparse.Namespace) -> None:
     kept = marked_section(text, NATIVE_BEGIN, NATIVE_END)
     kept_from = marked_section(text, FROM_BEGIN, FROM_END)
     kept_from_314 = marked_section(text, *from_import_markers("3.14"))
+    kept_from_notes = marked_section(text, FROM_NOTES_BEGIN, FROM_NOTES_END)
     kept_pytest = marked_section(text, PYTEST_BEGIN, PYTEST_END)
     kept_finder = marked_section(text, FINDER_BEGIN, FINDER_END)
     kept_alternatives = ""  # `--suite imports` alone keeps the alternatives section of an earlier run
@@ -1083,6 +1086,8 @@ def write_docs(results: dict, args: argparse.Namespace) -> None:
                   "The in-process micro-benchmarks, which exclude process start-up, are the sharper measure.", ""]
     if kept_from and "fromimports" not in results:
         parts += [kept_from, ""]
+    if kept_from_notes:
+        parts += [kept_from_notes, ""]
     if kept_from_314:
         parts += [kept_from_314, ""]
     if "finder" in results:
