@@ -390,6 +390,10 @@ def startup_cases(rounds: int) -> list[dict]:
         policy = os.path.join(project, "lazyhook.toml")
         with open(policy, "w") as fh:
             fh.write('lazy = ["torch", "transformers"]\npresets = ["data"]\n')
+        pyproject_only = os.path.join(work, "pyproject-only")  # most projects: no lazyhook table
+        os.makedirs(pyproject_only)
+        with open(os.path.join(pyproject_only, "pyproject.toml"), "w") as fh:
+            fh.write('[project]\nname = "app"\nversion = "1"\ndependencies = ["lazyhook"]\n')
         cache = os.path.join(work, "cache")
         base = clean_env(XDG_CACHE_HOME=cache)
         variants = {
@@ -400,6 +404,8 @@ def startup_cases(rounds: int) -> list[dict]:
             "import lazyhook; lazyhook.install()": ([installed, "-c", "import lazyhook; lazyhook.install()"], base, work),
             "install() with ./lazyhook.toml (parsed once, then cached)": (
                 [installed, "-c", "import lazyhook; lazyhook.install()"], base, project),
+            "install() with ./pyproject.toml, no [tool.lazyhook] (parsed once, then cached)": (
+                [installed, "-c", "import lazyhook; lazyhook.install()"], base, pyproject_only),
             ".pth with LAZYHOOK_POLICY=lazyhook.toml": ([installed, "-c", "pass"], {**base, "LAZYHOOK_POLICY": policy}, work),
             REFERENCE_EMPTY_PACKAGE: ([empty, "-c", "import emptypkg"], base, work),
             REFERENCE_PTH: ([plain_pth, "-c", "pass"], base, work),

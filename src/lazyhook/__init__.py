@@ -164,8 +164,16 @@ def _resolve_plain(files: bool = True, project_files: bool = True, environment_p
         except OSError:
             return None
         for filename in _PROJECT_FILES:
-            if os.path.isfile(os.path.join(here, filename)):
-                return None
+            path = os.path.join(here, filename)
+            if os.path.isfile(path):
+                if filename != "pyproject.toml":
+                    return None
+                # Most projects have one, without a lazyhook table: once parsed, the
+                # cache says so without the policy parser (``_policycache``).
+                from ._policycache import known_without_table
+
+                if not known_without_table(path):
+                    return None
     if environment_policy is not None:
         names = environment_policy.get("lazy", ())
         if environment_policy.keys() - {"lazy"} or not isinstance(names, list) or not _plain_names(names):

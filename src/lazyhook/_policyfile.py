@@ -10,26 +10,7 @@ import os
 
 from ._policy import ENV_POLICY, ENV_REPORT_DIR, ENV_REPORT_FILE, KEYS, PRESETS, REPORT_VALUES, PolicyError, \
     _suggest, is_module_name
-
-
-def _cache_path(path: str) -> str | None:
-    """Where the parsed form of ``path`` is cached, keyed on its real absolute path (two
-    projects' ``policy.toml`` never share an entry).  A relative ``XDG_CACHE_HOME`` is
-    ignored, as the XDG spec says: it would write into whatever the current directory is."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    if not os.path.isabs(base):
-        base = os.path.join(os.path.expanduser("~"), ".cache")
-        if not os.path.isabs(base):
-            return None
-    key = os.path.realpath(path)
-    return os.path.join(base, "lazyhook", "policy-" + key.replace(os.sep, "%").replace(":", "%") + ".marshal")
-
-
-def _trusted_cache(fh) -> bool:
-    """A cache entry is used only if this user wrote it and nobody else can: a cache may
-    make start-up faster, never change what a policy says."""
-    st = os.fstat(fh.fileno())
-    return st.st_uid == getattr(os, "getuid", lambda: st.st_uid)() and not st.st_mode & 0o022
+from ._policycache import cache_path, lookup, stamp_of
 
 
 # A policy file is a few lines; anything bigger is not one (and start-up reads it).
@@ -51,8 +32,6 @@ def _not_a_policy_file(path: str, st) -> PolicyError | None:
 
 def read_table(path: str, kind: str) -> dict | None:
     """The lazyhook table of a TOML file (None: pyproject.toml without one), cached."""
-    import marshal
-
     try:
         st = os.stat(path)
     except OSError as exc:
@@ -60,20 +39,16 @@ def read_table(path: str, kind: str) -> dict | None:
     problem = _not_a_policy_file(path, st)
     if problem is not None:
         raise problem
-    stamp = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev)
-    cache = _cache_path(path)
-    if cache:
-        try:
-            with open(cache, "rb") as fh:
-                if _trusted_cache(fh):
-                    cached_stamp, table = marshal.load(fh)
-                    if tuple(cached_stamp) == stamp and (table is None or isinstance(table, dict)):
-                        return table
-        except (OSError, ValueError, EOFError, TypeError):
-            pass
+    stamp = stamp_of(st)
+    cache = cache_path(path)
+    found, table = lookup(path, stamp, cache)
+    if found:
+        return table
     table = _parse_file(path, kind)
     if cache:
         try:
+            import marshal
+
             from ._files import write_atomically
 
             os.makedirs(os.path.dirname(cache), mode=0o700, exist_ok=True)
