@@ -15,7 +15,7 @@ def loaded_by(runner, code: str, **env: str) -> list[str]:
 
 
 def test_import_and_install_load_only_what_the_way_in_needs(runner):
-    """One module: each further one imported at start-up costs ~0.3 ms (docs/performance.md)."""
+    """One module: each further one imported at start-up costs 0.15-0.35 ms (docs/how-it-works.md)."""
     expected = ["lazyhook"]
     if sys.version_info >= (3, 15):  # the interpreter's lazy imports carry the policy (1 ms budget)
         expected += ["lazyhook._cpython", "lazyhook._native"]
