@@ -193,10 +193,10 @@ def from_import_cases(rounds: int, only: str | None) -> list[dict]:
 
 # The control for import-then-use: the same eager lines run ``LAZY_LOAD_DEPTH`` calls
 # deeper, about as deep as a first use runs a deferred body (``LazyName.__eq__`` down to
-# ``exec_module``).  Before CPython gh-142183 (3.11, 3.12, 3.13.0 and other releases before its backport) a
-# call that crosses a boundary of the interpreter's frame stack chunks maps and unmaps
-# a chunk each time; which loops in a body cross one depends on how deep the body runs,
-# so the same eager import is slower or faster by depth alone.
+# ``exec_module``).  Before CPython gh-142183 (3.11, 3.12, and 3.13 releases before its
+# backport) a call that crosses the end of one of the interpreter's frame-stack chunks
+# maps a new chunk and its return unmaps it; which loops in a body cross one depends on
+# how deep the body runs, so the same eager import is slower or faster by depth alone.
 LAZY_LOAD_DEPTH = 8
 DEEPER = ("def _deeper(n):\n"
           "    if n:\n        return _deeper(n - 1)\n"

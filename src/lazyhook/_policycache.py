@@ -2,7 +2,8 @@
 
 Its own module so that ``install()`` in a project whose ``pyproject.toml`` has no
 ``[tool.lazyhook]`` table can learn that from the cache without importing the policy
-parser (``_policy``, ``_policyfile``): about 0.5 ms of every such start.
+parser (``_policy``, ``_policyfile``): on 3.11 such a start costs +1.16 ms instead of the
++1.61 of reading a parsed policy file from its cache (docs/performance.md, start-up).
 """
 
 import os
@@ -36,8 +37,8 @@ def stamp_of(st) -> tuple:
     return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev)
 
 
-def lookup(path: str, stamp: tuple, cache: "str | None") -> "tuple[bool, dict | None]":
-    """``(True, table)`` when ``cache`` holds a trusted parse of ``path`` as it is now
+def lookup(stamp: tuple, cache: "str | None") -> "tuple[bool, dict | None]":
+    """``(True, table)`` when ``cache`` holds a trusted parse of the file as ``stamp`` says it is now
     (``table`` None: a ``pyproject.toml`` without a lazyhook table); ``(False, None)``
     otherwise, and the caller parses."""
     if cache:
@@ -65,5 +66,5 @@ def known_without_table(path: str) -> bool:
         return False
     if st.st_mode & _FILE_TYPE != _REGULAR_FILE:
         return False
-    found, table = lookup(path, stamp_of(st), cache_path(path))
+    found, table = lookup(stamp_of(st), cache_path(path))
     return found and table is None

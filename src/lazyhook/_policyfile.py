@@ -41,7 +41,7 @@ def read_table(path: str, kind: str) -> dict | None:
         raise problem
     stamp = stamp_of(st)
     cache = cache_path(path)
-    found, table = lookup(path, stamp, cache)
+    found, table = lookup(stamp, cache)
     if found:
         return table
     table = _parse_file(path, kind)
