@@ -54,7 +54,6 @@ print(json.dumps(doc))
     assert 0.25 <= slow["duration_s"] < 2.0
     assert slow["thread"] == "worker-1"
     assert slow["trigger"]["line"] == 6 and slow["trigger"]["function"] == "use_slow"
-    # Emulated, the attribute read loads it; on 3.15 loading the name ``slow`` does.
     assert slow["trigger"]["attribute"] == "slow"  # the name the line evaluated (PEP 810)
     assert slow["trigger"]["file"].endswith("main.py")
     assert slow["imported_at"]["line"] == 4
