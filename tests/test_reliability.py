@@ -634,3 +634,48 @@ print(json.dumps({{"static": static, "help": text.split("FILE")[0]}}))
     assert lazy["help"] == eager["help"]
     assert eager["static"] == 42
     assert lazy["static"] == 42
+
+
+FAILING_SUBMODULE = {
+    "pkg/__init__.py": "import _trace; _trace.hit(__name__)\nX = 1\n",
+    "pkg/sub.py": "import _trace; _trace.hit(__name__)\nraise ValueError('sub body failed')\n",
+    "pkg/other.py": "import _trace; _trace.hit(__name__)\nY = 2\n",
+}
+
+
+@pytest.mark.parametrize("first_use", ["pkg.sub", "X"])
+def test_a_failing_submodule_runs_once_per_use_and_every_use_raises_its_error(runner, first_use):
+    """``import pkg.sub`` binds ``pkg``; evaluating it imports ``pkg.sub``, as on 3.15.
+    The body ran twice in one first use, and a later use got a bare AttributeError
+    (``pkg`` had been rebound to the loaded package); so did the first use of ``pkg``
+    after another name's use had run the package's tree.  Now each use runs the body
+    once and raises its error, as eager re-import and 3.15 do."""
+    runner.packages(FAILING_SUBMODULE)
+    res = out(runner.run(f"""
+import json, _trace, lazyhook
+lazyhook.install(["pkg"])
+import pkg.sub
+from pkg import X
+outcomes = []
+for use in ({first_use!r}, "pkg.sub", "pkg.sub"):
+    runs = len(_trace.events)
+    try:
+        eval(compile(use, "main.py", "eval"), globals())
+        outcomes.append([use, "ok"])
+    except Exception as exc:
+        cause = exc.__cause__
+        original = cause if isinstance(exc, ImportError) and not isinstance(cause, ImportError) else exc
+        outcomes.append([use, type(original).__name__, str(original), isinstance(exc, ImportError) or
+                         isinstance(cause, ImportError)])
+    outcomes[-1].append(_trace.events[runs:])
+print(json.dumps({{"outcomes": outcomes}}))
+"""))
+    failure = ["ValueError", "sub body failed", True]
+    if first_use == "X":  # the package's tree runs at this use: its failing submodule with it (3.11-3.14)
+        assert res["outcomes"][0][:2] == ["X", "ok"]
+        assert res["outcomes"][0][2] in (["pkg"], ["pkg", "pkg.sub"])  # 3.15: only what X needs
+        later = res["outcomes"][1:]
+    else:
+        assert res["outcomes"][0] == ["pkg.sub", *failure, ["pkg", "pkg.sub"]]
+        later = res["outcomes"][1:]
+    assert later == [["pkg.sub", *failure, ["pkg.sub"]]] * 2
