@@ -150,6 +150,30 @@ result["retried"] = _trace.events.count("bad")
     assert res["retried"] == 2  # every later use imports it again
 
 
+def test_a_failing_submodule_named_by_a_from_import_runs_once_per_use(runner):
+    """``from pk import sub, broken`` with a failing ``broken``: its first use ran the body
+    twice on 3.11-3.14 (once with the package's other from-imported submodules, once for
+    the use itself); each use now runs it once and raises its error, as on 3.15."""
+    runner.packages({"pk/broken.py": "import _trace; _trace.hit(__name__)\nraise ValueError('broken body')\n"})
+    res = run(runner, """
+from pk import sub
+from pk import broken
+runs = []
+for attempt in range(2):
+    before = len(_trace.events)
+    try:
+        broken
+    except Exception as exc:
+        cause = exc.__cause__
+        original = cause if isinstance(exc, ImportError) and not isinstance(cause, ImportError) else exc
+        runs.append([type(original).__name__, str(original), _trace.events[before:].count("pk.broken")])
+result["runs"] = runs
+result["sub"] = sub.SUB
+""")
+    assert res["runs"] == [["ValueError", "broken body", 1]] * 2
+    assert res["sub"] == "sub"
+
+
 def test_a_module_already_loaded_binds_the_real_object_at_once(runner):
     res = run(runner, """
 import importlib

@@ -7,6 +7,7 @@ ever shows the placeholder.
 """
 
 import sys
+from _thread import get_ident
 
 from . import _cpython, _frames, _state
 from ._lazyname import LazyName, bind as bind_name, release
@@ -58,6 +59,8 @@ def _import_value(key: LazyName, _frame=None):
     # reads the importing module's source through its ``__loader__``).
     code = code.replace(co_firstlineno=max(line - 1, 1))
     statement = f"from {'.' * state['level']}{state['target']} import {state['attr']}"
+    resolving = state.setdefault("resolving", [])  # threads running this import now
+    resolving.append(get_ident())
     try:
         return type(_import_value)(code, namespace)()
     except ImportError as error:
@@ -75,6 +78,8 @@ def _import_value(key: LazyName, _frame=None):
             f"lazy from-import of {state['attr']!r} from {state['module']!r} failed: "
             f"{type(error).__name__}: {error}\n  imported at {file}:{line} (`{statement}`)\n"
             f"  first used at {use_file}:{use_line}", name=state["module"]) from error
+    finally:
+        resolving.remove(get_ident())
 
 
 def defers_fromlist(module_name: str, frame, would_defer) -> bool:
@@ -155,7 +160,9 @@ def _import_submodules(module_name: str, keys: list) -> None:
     for key in keys:
         state = key.__dict__
         attr = state["attr"]
-        if state["resolved"] or attr in namespace or find_spec_elsewhere(f"{module_name}.{attr}", path) is None:
+        if state["resolved"] or attr in namespace or get_ident() in state.get("resolving", ()):
+            continue  # (the name being resolved right now: its own import runs it next, once)
+        if find_spec_elsewhere(f"{module_name}.{attr}", path) is None:
             continue
         try:
             value = _import_value(key)
