@@ -174,6 +174,31 @@ result["sub"] = sub.SUB
     assert res["sub"] == "sub"
 
 
+def test_a_from_import_of_a_pending_submodule_resolves_on_use_and_never_binds_a_failed_module(runner):
+    """``import pk.broken`` then ``from pk import broken``: the from-import bound the pending
+    module object itself, so after its body failed, evaluating ``broken`` gave that failed,
+    half-run module.  It is now bound as every deferred from-import is: each evaluation
+    runs the import until it succeeds, and raises its error meanwhile, as on 3.15."""
+    runner.packages({"pk/broken.py": "import _trace; _trace.hit(__name__)\nraise ValueError('broken body')\n"})
+    res = run(runner, """
+import pk.broken
+from pk import broken
+outcomes = []
+for use in ("broken.anything", "broken", "broken"):
+    try:
+        value = eval(use)
+        outcomes.append(["bound", type(value).__name__])
+    except Exception as exc:
+        cause = exc.__cause__
+        original = cause if isinstance(exc, ImportError) and not isinstance(cause, ImportError) else exc
+        outcomes.append([type(original).__name__, str(original)])
+result["outcomes"] = outcomes
+result["runs"] = _trace.events.count("pk.broken")
+""")
+    assert res["outcomes"] == [["ValueError", "broken body"]] * 3
+    assert res["runs"] >= 3  # every use tries again
+
+
 def test_a_module_already_loaded_binds_the_real_object_at_once(runner):
     res = run(runner, """
 import importlib

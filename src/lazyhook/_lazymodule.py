@@ -346,12 +346,14 @@ class _LazyModule(ModuleType):
                 raise AttributeError(attr)
             else:
                 value = _bound_submodule(self, entry, attr, frame)
-                if value is not None:
-                    return value
                 decide = _state.rule
+                if value is not None and (decide is None or frame.f_code is _HANDLE_FROMLIST):
+                    return value
                 if decide is not None:
                     # A deferred ``from module import attr``: nothing loads until the name is
                     # used (``_fromimport`` is imported by the first such statement only).
+                    # A pending submodule is bound the same way: evaluating the name loads
+                    # it (and raises while its body fails), as on 3.15.
                     if frame.f_code is _HANDLE_FROMLIST:
                         from ._fromimport import defers_fromlist
 
@@ -363,6 +365,8 @@ class _LazyModule(ModuleType):
                         placeholder = bind(entry.name, attr, frame, decide)
                         if placeholder is not None:
                             return placeholder
+                if value is not None:
+                    return value
         elif attr == "__spec__":
             # Failed, or its body running in another thread: the import system waits by
             # itself where it must (``__spec__._initializing`` and the module's lock);
