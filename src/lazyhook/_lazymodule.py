@@ -204,12 +204,13 @@ def _thread_name() -> str:
     return "MainThread"  # no thread can have been started through threading yet
 
 
-def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = None) -> bool:
+def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = None,
+          needs: str | None = None) -> bool:
     """Run ``entry`` and the rest of its tree (``_lifecycle.load``, imported with the
     first load); False when the caller must read the module as it stands."""
     from ._lifecycle import load
 
-    return load(entry, attr, frame, site)
+    return load(entry, attr, frame, site, needs)
 
 
 def load_now(module, reason: str = "<import>") -> None:
@@ -220,10 +221,11 @@ def load_now(module, reason: str = "<import>") -> None:
         _load(entry, reason, _caller(), site)
 
 
-def run_for_name(entry: Entry, name: str, frame) -> None:
+def run_for_name(entry: Entry, name: str, frame, needs: str | None = None) -> None:
     """Load a pending module because a name bound to it was evaluated (``_lazyname``): the
-    line that evaluated it is the first use, recorded with the name (as on 3.15)."""
-    _load(entry, name, frame if frame is not None else _NO_FRAME)
+    line that evaluated it is the first use, recorded with the name (as on 3.15).
+    ``needs``: the module the name's statement imported, when it is not ``entry``'s."""
+    _load(entry, name, frame if frame is not None else _NO_FRAME, needs=needs)
 
 
 def bind_statement_name(module, frame) -> None:
@@ -263,15 +265,12 @@ def _spec_read_is_eager_import(entry: Entry, frame) -> bool:
     return False
 
 
-def _bound_submodule(module, entry: Entry, attr: str, frame):
-    """A submodule the import system bound on a pending package, when it asks for it."""
+def _bound_submodule(module, entry: Entry, attr: str):
+    """A submodule the import system bound on a pending package (asked by an import)."""
     value = object.__getattribute__(module, "__dict__").get(attr)
     if value is None or sys.modules.get(f"{entry.name}.{attr}") is not value:
         return None
-    code = frame.f_code
-    if code is _HANDLE_FROMLIST or _frames.is_import_from(frame):
-        return value
-    return None
+    return value
 
 
 def _prepare_child_import(entry: Entry, frame) -> None:
@@ -345,28 +344,30 @@ class _LazyModule(ModuleType):
                     attr in _PYTEST_PROBES and "_pytest" in frame.f_code.co_filename):
                 raise AttributeError(attr)
             else:
-                value = _bound_submodule(self, entry, attr, frame)
+                # A deferred ``from module import attr``: nothing loads until the name is
+                # used (``_fromimport`` is imported by the first such statement only).  A
+                # pending submodule is bound the same way: evaluating the name loads it
+                # (and raises while its body fails), as on 3.15.
                 decide = _state.rule
-                if value is not None and (decide is None or frame.f_code is _HANDLE_FROMLIST):
-                    return value
-                if decide is not None:
-                    # A deferred ``from module import attr``: nothing loads until the name is
-                    # used (``_fromimport`` is imported by the first such statement only).
-                    # A pending submodule is bound the same way: evaluating the name loads
-                    # it (and raises while its body fails), as on 3.15.
-                    if frame.f_code is _HANDLE_FROMLIST:
+                if frame.f_code is _HANDLE_FROMLIST:
+                    value = _bound_submodule(self, entry, attr)
+                    if value is not None:
+                        return value
+                    if decide is not None:
                         from ._fromimport import defers_fromlist
 
                         if defers_fromlist(entry.name, frame, decide):
                             return True  # hasattr(): present; the statement binds a placeholder
-                    elif _frames.is_import_from(frame):
+                elif _frames.is_import_from(frame):
+                    if decide is not None:
                         from ._fromimport import bind
 
                         placeholder = bind(entry.name, attr, frame, decide)
                         if placeholder is not None:
                             return placeholder
-                if value is not None:
-                    return value
+                    value = _bound_submodule(self, entry, attr)
+                    if value is not None:
+                        return value
         elif attr == "__spec__":
             # Failed, or its body running in another thread: the import system waits by
             # itself where it must (``__spec__._initializing`` and the module's lock);

@@ -180,25 +180,18 @@ def _load_module(key: LazyName, frame):
     namespace = state["namespace"]
     name = str.__str__(key)
     target = state["target"]
-    failed_before = _state.failed.get(target)
     bound = value_under(namespace, key)
     entry = _state.entries.get(id(bound))
     if entry is not None and entry.module is bound and entry.state != _lazymodule.LOADED:
-        _lazymodule.run_for_name(entry, name, frame)  # the bound module's tree, the target with it
-    # The target, looked up after that load: ``import pkg.sub`` binds ``pkg``, and the
-    # name resolves only once ``pkg.sub`` has loaded, as ``import pkg.sub`` does on 3.15.
+        # The bound module's tree, the target with it: the target's failure there is this
+        # use's error, raised without a second run.
+        _lazymodule.run_for_name(entry, name, frame, needs=target)
+    # Then the target (``import pkg.sub`` binds ``pkg``; the name resolves once ``pkg.sub``
+    # has loaded, as on 3.15).  One whose body failed in an earlier use left sys.modules,
+    # as a failed eager import does: this use retries it.
     module = sys.modules.get(target)
-    entry = _state.entries.get(id(module))
-    if entry is None or entry.module is not module:
-        # A failed body leaves sys.modules (as a failed eager import does): the entry the
-        # next use retries.  One that failed in the tree load just above failed in this
-        # use: its error, without a second run; one that failed before is retried.
-        entry = _state.failed.get(target)
-        if entry is not None and entry is not failed_before:
-            if not isinstance(entry.error, Exception):
-                raise entry.error  # KeyboardInterrupt and friends propagate as they are
-            raise entry.failure()
-    if entry is not None and entry.state != _lazymodule.LOADED:
+    entry = _state.entries.get(id(module)) if module is not None else _state.failed.get(target)
+    if entry is not None and entry.state != _lazymodule.LOADED and (module is None or entry.module is module):
         _lazymodule.run_for_name(entry, name, frame)
     return value_under(namespace, key)  # a body that replaced its module had its binding rebound
 

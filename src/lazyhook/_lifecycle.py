@@ -254,8 +254,11 @@ def run_recorded(entry: Entry, execute) -> None:
     _notify(entry)
 
 
-def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = None) -> bool:
+def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = None,
+         needs: str | None = None) -> bool:
     """Run ``entry`` (and the rest of its tree); False when the caller must read raw.
+    ``needs``: the module the use is for, when it is not ``entry`` itself (see
+    ``_failed_need``).
 
     Each body runs under its own module's import lock, as eager import runs it (re-entrant,
     with the import system's deadlock detection), never under a lock of the whole tree: a
@@ -322,7 +325,7 @@ def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = Non
     from_imports = sys.modules.get("lazyhook._fromimport")  # loaded by the first deferred from-import
     if from_imports is not None and done:
         from_imports.import_deferred_submodules([e.name for e in done if e.state == LOADED])
-    failed = entry if entry.state == FAILED else _failed_child(done, entry, attr)
+    failed = entry if entry.state == FAILED else _failed_need(done, entry, attr, needs)
     if failed is not None:
         if failed is entry and attr == "__spec__":
             _state.failed_here[get_ident()] = here  # read once more by this statement (3.11)
@@ -378,16 +381,18 @@ def _retry(entry: Entry) -> Entry | None:
         lock.release()
 
 
-def _failed_child(done: list, entry: Entry, attr: str):
-    """The submodule ``attr`` of ``entry`` if it failed in this very load.
+def _failed_need(done: list, entry: Entry, attr: str, needs: str | None):
+    """What this use needs beyond ``entry``, if its body (or an ancestor's) failed in this
+    very load: the use sees that error, not a bare AttributeError for the submodule the
+    failure unbound, and no second run of the body.
 
-    ``import pkg.sub`` then ``pkg.sub.Y``: the load of ``pkg`` runs ``pkg.sub`` too; when
-    that body fails, the use must see its error (an ImportError naming both sites), not
-    a bare AttributeError for the submodule the failure unbound.
+    ``import pkg.sub`` then ``pkg.sub.Y``: the load of ``pkg`` runs ``pkg.sub`` too, and the
+    use needs ``pkg.sub`` (the submodule ``attr``).  Evaluating the ``pkg`` that ``import
+    pkg.sub`` bound needs ``pkg.sub`` too (``needs``: the statement's target).
     """
     child = f"{entry.name}.{attr}"
     for other in done:
-        if other.name == child and other.state == FAILED:
+        if other.state == FAILED and (other.name == child or (needs is not None and _is_within(needs, other.name))):
             return other
     return None
 
