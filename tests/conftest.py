@@ -31,6 +31,11 @@ TRACE_MODULE = """
 events = []
 def hit(name):
     events.append(name)
+def original(exc):
+    # A failed lazy load's own error: 3.11-3.14 raise LazyImportError from it, 3.15 raises
+    # it from its own ImportError.
+    cause = exc.__cause__
+    return cause if isinstance(exc, ImportError) and not isinstance(cause, ImportError) else exc
 """
 
 

@@ -164,8 +164,7 @@ for attempt in range(2):
     try:
         broken
     except Exception as exc:
-        cause = exc.__cause__
-        original = cause if isinstance(exc, ImportError) and not isinstance(cause, ImportError) else exc
+        original = _trace.original(exc)
         runs.append([type(original).__name__, str(original), _trace.events[before:].count("pk.broken")])
 result["runs"] = runs
 result["sub"] = sub.SUB
@@ -189,8 +188,7 @@ for use in ("broken.anything", "broken", "broken"):
         value = eval(use)
         outcomes.append(["bound", type(value).__name__])
     except Exception as exc:
-        cause = exc.__cause__
-        original = cause if isinstance(exc, ImportError) and not isinstance(cause, ImportError) else exc
+        original = _trace.original(exc)
         outcomes.append([type(original).__name__, str(original)])
 result["outcomes"] = outcomes
 result["runs"] = _trace.events.count("pk.broken")

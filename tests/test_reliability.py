@@ -663,10 +663,9 @@ for use in ({first_use!r}, "pkg.sub", "pkg.sub"):
         eval(compile(use, "main.py", "eval"), globals())
         outcomes.append([use, "ok"])
     except Exception as exc:
-        cause = exc.__cause__
-        original = cause if isinstance(exc, ImportError) and not isinstance(cause, ImportError) else exc
+        original = _trace.original(exc)
         outcomes.append([use, type(original).__name__, str(original), isinstance(exc, ImportError) or
-                         isinstance(cause, ImportError)])
+                         isinstance(exc.__cause__, ImportError)])
     outcomes[-1].append(_trace.events[runs:])
 print(json.dumps({{"outcomes": outcomes}}))
 """))
