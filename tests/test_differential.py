@@ -23,9 +23,7 @@ emulation runs the package's whole pending tree) and, on 3.11-3.14, the
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -34,7 +32,7 @@ import pytest
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).parent))
-from conftest import SRC, write_tree  # noqa: E402
+from conftest import Runner  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "differential-3.15.json"
 NATIVE = hasattr(sys, "set_lazy_imports")
@@ -123,23 +121,13 @@ def source(program: dict, setup: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(root: Path, text: str, extra_env: dict[str, str]) -> list[str]:
-    script = root / "program.py"
-    script.write_text(text)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAZY", "PYTEST_XDIST", "PYTHON"))}
-    env.update(PYTHONPATH=os.pathsep.join([str(root), str(SRC)]), PYTHONDONTWRITEBYTECODE="1", **extra_env)
-    proc = subprocess.run([sys.executable, str(script)], cwd=root, env=env, capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.splitlines()
+def run_natively(runner: Runner, program: dict) -> list[str]:
+    return runner.run(source(program, NATIVE_SETUP), name="program.py").stdout.splitlines()
 
 
-def run_natively(root: Path, program: dict) -> list[str]:
-    return run(root, source(program, NATIVE_SETUP), {})
-
-
-def run_with_lazyhook(root: Path, program: dict) -> list[str]:
-    return run(root, source(program, "import lazyhook; lazyhook.install()"), {"LAZY_IMPORTS": "pk,qk"})
+def run_with_lazyhook(runner: Runner, program: dict) -> list[str]:
+    return runner.run(source(program, "import lazyhook; lazyhook.install()"), name="program.py",
+                      env={"LAZY_IMPORTS": "pk,qk"}).stdout.splitlines()
 
 
 def runs(lines: list[str]) -> Counter:
@@ -179,10 +167,10 @@ KNOWN: dict[int, str] = {} if NATIVE else {
 
 
 @pytest.mark.parametrize("index", range(len(CASES)))
-def test_a_program_prints_what_it_prints_under_python_3_15s_lazy_imports(tmp_path, index):
+def test_a_program_prints_what_it_prints_under_python_3_15s_lazy_imports(runner, index):
     case = CASES[index]
-    write_tree(tmp_path, TREE)
-    got = run_with_lazyhook(tmp_path, case)
+    runner.packages(TREE)
+    got = run_with_lazyhook(runner, case)
     if index in KNOWN:
         with pytest.raises(AssertionError):
             compare(got, case["expected"])
@@ -192,9 +180,9 @@ def test_a_program_prints_what_it_prints_under_python_3_15s_lazy_imports(tmp_pat
 
 @pytest.mark.skipif(not NATIVE, reason="the interpreter's own lazy imports are Python 3.15's")
 @pytest.mark.parametrize("index", range(0, len(CASES), 10))
-def test_the_recorded_output_is_what_this_interpreter_prints(tmp_path, index):
-    write_tree(tmp_path, TREE)
-    assert run_natively(tmp_path, CASES[index]) == CASES[index]["expected"]
+def test_the_recorded_output_is_what_this_interpreter_prints(runner, index):
+    runner.packages(TREE)
+    assert run_natively(runner, CASES[index]) == CASES[index]["expected"]
 
 
 def record() -> None:
@@ -204,10 +192,10 @@ def record() -> None:
     assert NATIVE, "record on Python 3.15, whose own lazy imports are the specification"
     programs = generate()
     with tempfile.TemporaryDirectory() as work:
-        root = Path(work)
-        write_tree(root, TREE)
+        runner = Runner(Path(work))
+        runner.packages(TREE)
         for program in programs:
-            program["expected"] = run_natively(root, program)
+            program["expected"] = run_natively(runner, program)
     DATA.parent.mkdir(exist_ok=True)
     with DATA.open("w") as fh:
         json.dump({"python": sys.version.split()[0], "programs": programs}, fh, indent=1)
