@@ -12,12 +12,11 @@ writes it.  On 3.15 the same test checks that the interpreter still prints that 
 that lazyhook's native backend does too, so the file cannot drift from the interpreter.
 
 Compared: every value and error, in order; that nothing ran at the import statements;
-that a failing body ran once per use that raised its error (plus, on 3.11-3.14, at most
-once with its package's pending tree); that no other body ran twice.  Not compared, by
+that a failing body ran once per use that raised its error (on 3.11-3.14 one of those
+runs may come earlier, with its package's pending tree); that no other body ran twice.  Not compared, by
 construction (docs/semantics.md, "By version"): which other bodies a first use runs (the
 emulation runs the package's whole pending tree) and, on 3.11-3.14, the
 ``LazyImportError`` around a failed body's own error (the programs print the cause).
-``KNOWN`` lists the programs that still differ, each with what differs.
 """
 
 from __future__ import annotations
@@ -141,8 +140,8 @@ def compare(got: list[str], expected: list[str]) -> None:
     assert [line for line in got if not line.startswith("RUN ")] == \
         [line for line in expected if not line.startswith("RUN ")], "a use printed something else"
     got_runs, expected_runs = runs(got), runs(expected)
-    for name in FAILING:  # once per attempt, plus at most once with its package's tree
-        assert expected_runs[name] <= got_runs[name] <= expected_runs[name] + 1, \
+    for name in FAILING:  # once per attempt (a run with its package's tree is the next use's)
+        assert got_runs[name] == expected_runs[name], \
             f"{name}'s failing body ran {got_runs[name]} times, {expected_runs[name]} on 3.15"
     twice = sorted(name for name, count in got_runs.items() if count > 1 and name not in FAILING)
     assert not twice, f"bodies ran twice: {twice}"
@@ -154,28 +153,13 @@ def load_expected() -> list[dict]:
 
 
 CASES = load_expected() if __name__ != "__main__" else []  # (--record writes the file)
-# Differences left open, each a failing submodule (docs/semantics.md, "By version"): on
-# 3.15 ``import pk.broken`` resolves the name ``pk`` to the package and only the attribute
-# read ``pk.broken`` imports the submodule (raising its error); the emulation fails the
-# name itself, and a loaded package has no hook on a missing attribute.
-_REBOUND = ("pk.broken, after a later statement rebound the name pk to the package: AttributeError "
-            "here, the submodule's own error on 3.15")
-KNOWN: dict[int, str] = {} if NATIVE else {
-    10: _REBOUND, 13: _REBOUND, 78: _REBOUND, 123: _REBOUND,
-    46: "pk.sub.c.C after a failed use of the pk that `import pk.broken` bound: its error here, the value on 3.15",
-}
 
 
 @pytest.mark.parametrize("index", range(len(CASES)))
 def test_a_program_prints_what_it_prints_under_python_3_15s_lazy_imports(runner, index):
     case = CASES[index]
     runner.packages(TREE)
-    got = run_with_lazyhook(runner, case)
-    if index in KNOWN:
-        with pytest.raises(AssertionError):
-            compare(got, case["expected"])
-        pytest.xfail(KNOWN[index])
-    compare(got, case["expected"])
+    compare(run_with_lazyhook(runner, case), case["expected"])
 
 
 @pytest.mark.skipif(not NATIVE, reason="the interpreter's own lazy imports are Python 3.15's")

@@ -152,3 +152,57 @@ print(json.dumps({"errors": errors, "runs": _trace.events}))
     # A failed lazy import is retried by each later use, one thread at a time, as eager
     # re-import and 3.15 (PEP 810) do; each thread gets the error of its own attempt.
     assert res == {"errors": ["OSError('disk gone')"] * 6, "runs": ["failing"] * 6}
+
+
+def test_threads_reading_a_failed_submodule_of_a_loaded_package_run_it_once_and_share_it(runner, tmp_path):
+    """``import pkg.sub`` with a ``sub`` that failed (a file not there yet): the package
+    is loaded and each read of ``pkg.sub`` imports ``sub`` again, as on 3.15.  Threads
+    racing into that read once the file is there run the body once between them, all get
+    the one module, and the package is a plain module again, round after round."""
+    rounds = 25
+    packages = {}
+    for r in range(rounds):
+        packages[f"flaky{r}/__init__.py"] = "import _trace\n_trace.hit(__name__)\nX = 1\n"
+        packages[f"flaky{r}/sub.py"] = (
+            "import _trace, os, time\n_trace.hit(__name__)\ntime.sleep(0.002)\n"
+            f"if not os.path.exists(os.path.join(os.environ['FLAG_DIR'], 'ready{r}')):\n"
+            "    raise ValueError('not yet')\nZ = 3\n")
+    runner.packages(packages)
+    proc = runner.run(f"""
+import json, os, threading, types, _trace, lazyhook
+lazyhook.install([f"flaky{{r}}" for r in range({rounds})])
+problems = []
+for r in range({rounds}):
+    exec(f"import flaky{{r}}.sub")
+    package = eval(f"flaky{{r}}")  # the name resolves to the package, sub or no sub
+    try:
+        package.sub
+        problems.append(("no error", r))
+    except Exception as exc:
+        if "not yet" not in repr(exc) + repr(exc.__cause__):
+            problems.append((repr(exc), r))
+    open(os.path.join(os.environ["FLAG_DIR"], f"ready{{r}}"), "w").close()
+    barrier = threading.Barrier(8)
+    got = []
+    def read():
+        barrier.wait()
+        try:
+            got.append(package.sub)
+        except Exception as exc:
+            problems.append((repr(exc), r))
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for t in threads: t.start()
+    for t in threads: t.join(30)
+    if any(t.is_alive() for t in threads):
+        problems.append(("hang", r))
+    if len(got) != 8 or any(m is not got[0] or m.Z != 3 for m in got):
+        problems.append(("modules", r))
+    if type(package) is not types.ModuleType:
+        problems.append(("class", r, type(package).__name__))
+runs = {{f"flaky{{r}}.sub": _trace.events.count(f"flaky{{r}}.sub") for r in range({rounds})}}
+print(json.dumps({{"problems": problems, "runs_not_twice": {{n: c for n, c in runs.items() if c != 2}}}}))
+""", env={"FLAG_DIR": str(tmp_path)}, timeout=300)
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    # Twice: the failed attempt (3.11-3.14: with the package's tree at its first use,
+    # raised at the first read) and the one the racing threads share.
+    assert res == {"problems": [], "runs_not_twice": {}}

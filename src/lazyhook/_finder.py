@@ -64,6 +64,8 @@ def find_configured(finder: LazyFinder, name, path, target, frame):
         from ._loader import adopt_spec
 
         return adopt_spec(adopted)
+    if _state.failed:
+        _raise_unraised(name)
     statement = _frames.statement_frame(frame)
     top = name.partition(".")[0]
     if statement is not None and not _lazymodule.has_pending(top):
@@ -89,6 +91,17 @@ def find_configured(finder: LazyFinder, name, path, target, frame):
         spec.loader = LazyHookLoader(spec.loader, site, statement.f_globals)
         return spec
     return _eager_spec(finder, name, spec)
+
+
+def _raise_unraised(name: str) -> None:
+    """An import of a module whose body failed when its package's tree ran, before any use
+    asked for it, is that use's attempt: its error is raised without a second run of the
+    body, as 3.15 runs the body first at this import (``Entry.unraised``)."""
+    from ._lifecycle import take_unraised  # loaded by the load that failed it
+
+    failed = take_unraised(name)
+    if failed is not None:
+        raise failed.failure()
 
 
 def _note_eager(finder: LazyFinder, name: str, statement) -> None:

@@ -62,6 +62,7 @@ def _import_value(key: LazyName, _frame=None):
     resolving = state.setdefault("resolving", [])  # threads running this import now
     resolving.append(get_ident())
     try:
+        _raise_unraised(state)
         return type(_import_value)(code, namespace)()
     except ImportError as error:
         note = f"lazily imported by `{statement}` at {file}:{line}"
@@ -80,6 +81,16 @@ def _import_value(key: LazyName, _frame=None):
             f"  first used at {use_file}:{use_line}", name=state["module"]) from error
     finally:
         resolving.remove(get_ident())
+
+
+def _raise_unraised(state: dict) -> None:
+    """The submodule this from-import names failed when it was imported right after its
+    package (``import_deferred_submodules``), before any use asked for it: that run was
+    this use's attempt, so its error is raised now without running the body again; on
+    3.15 the body first runs at this use."""
+    error = state.pop("unraised", None)
+    if error is not None:
+        raise error
 
 
 def defers_fromlist(module_name: str, frame, would_defer) -> bool:
@@ -166,7 +177,8 @@ def _import_submodules(module_name: str, keys: list) -> None:
             continue
         try:
             value = _import_value(key)
-        except Exception:  # noqa: BLE001 - raised again at the name's first use
+        except Exception as error:  # noqa: BLE001 - raised at the name's first use
+            state["unraised"] = error
             continue
         release(key, value)
 

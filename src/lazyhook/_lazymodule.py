@@ -75,6 +75,7 @@ class Entry:
         "name", "root", "module", "spec", "loader", "state", "thread", "final_class",
         "import_site", "first_use", "error", "start", "duration", "thread_name",
         "wall_start", "rss_before", "rss_after", "imported", "parent", "initial", "importer_namespace",
+        "unraised",
     )
 
     def __init__(self, module, spec, loader, import_site, final_class) -> None:
@@ -101,6 +102,10 @@ class Entry:
         # The namespace the deferring statement bound the module in: a body that replaces
         # its module in sys.modules has that binding rebound to the replacement.
         self.importer_namespace: dict | None = None
+        # Failed in a load for another module's use (its package's tree ran) and not yet
+        # raised to anybody: the next use of it raises this error without running the
+        # body again, so a body runs as often as on 3.15, which runs it only at that use.
+        self.unraised = False
 
     def failure(self) -> LazyImportError:
         file, line, _func = self.import_site
@@ -204,13 +209,12 @@ def _thread_name() -> str:
     return "MainThread"  # no thread can have been started through threading yet
 
 
-def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = None,
-          needs: str | None = None) -> bool:
+def _load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = None) -> bool:
     """Run ``entry`` and the rest of its tree (``_lifecycle.load``, imported with the
     first load); False when the caller must read the module as it stands."""
     from ._lifecycle import load
 
-    return load(entry, attr, frame, site, needs)
+    return load(entry, attr, frame, site)
 
 
 def load_now(module, reason: str = "<import>") -> None:
@@ -221,11 +225,11 @@ def load_now(module, reason: str = "<import>") -> None:
         _load(entry, reason, _caller(), site)
 
 
-def run_for_name(entry: Entry, name: str, frame, needs: str | None = None) -> None:
-    """Load a pending module because a name bound to it was evaluated (``_lazyname``): the
-    line that evaluated it is the first use, recorded with the name (as on 3.15).
-    ``needs``: the module the name's statement imported, when it is not ``entry``'s."""
-    _load(entry, name, frame if frame is not None else _NO_FRAME, needs=needs)
+def run_for_name(entry: Entry, name: str, frame) -> None:
+    """Load a pending module because a name bound to it was evaluated (``_lazyname``) or
+    read as a submodule (``_lifecycle``): the line that did it is the first use, recorded
+    with the name (as on 3.15)."""
+    _load(entry, name, frame if frame is not None else _NO_FRAME)
 
 
 def bind_statement_name(module, frame) -> None:

@@ -174,26 +174,20 @@ def bind_module(module, frame) -> None:
 
 
 def _load_module(key: LazyName, frame):
-    """Resolve an ``import`` statement's name: run the pending module it names (its tree,
-    as any first use does), the line that evaluated the name being its first use."""
+    """Resolve an ``import`` statement's name: run the pending module it binds (its tree,
+    as any first use does), the line that evaluated the name being its first use.
+
+    ``import pkg.sub`` binds ``pkg``: the name resolves to the package whatever ``sub``
+    does, as on 3.15 (``Doc/reference/simple_stmts``, PEP 810 "lazy import a.b.c"); a
+    ``sub`` that failed in the tree's run raises at the read of ``pkg.sub``
+    (``_lifecycle``'s package class for failed submodules).
+    """
     state = key.__dict__
-    namespace = state["namespace"]
-    name = str.__str__(key)
-    target = state["target"]
-    bound = value_under(namespace, key)
+    bound = value_under(state["namespace"], key)
     entry = _state.entries.get(id(bound))
     if entry is not None and entry.module is bound and entry.state != _lazymodule.LOADED:
-        # The bound module's tree, the target with it: the target's failure there is this
-        # use's error, raised without a second run.
-        _lazymodule.run_for_name(entry, name, frame, needs=target)
-    # Then the target (``import pkg.sub`` binds ``pkg``; the name resolves once ``pkg.sub``
-    # has loaded, as on 3.15).  One whose body failed in an earlier use left sys.modules,
-    # as a failed eager import does: this use retries it.
-    module = sys.modules.get(target)
-    entry = _state.entries.get(id(module)) if module is not None else _state.failed.get(target)
-    if entry is not None and entry.state != _lazymodule.LOADED and (module is None or entry.module is module):
-        _lazymodule.run_for_name(entry, name, frame)
-    return value_under(namespace, key)  # a body that replaced its module had its binding rebound
+        _lazymodule.run_for_name(entry, str.__str__(key), frame)
+    return value_under(state["namespace"], key)  # a body that replaced its module had its binding rebound
 
 
 _cpython.as_import_machinery(LazyName.__eq__, release, _load_module)

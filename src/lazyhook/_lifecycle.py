@@ -8,11 +8,12 @@ module changes the registry under ``lazyhook._state.lock``.
 
 import sys
 from _thread import _count as _running_threads, get_ident
+from types import ModuleType
 
 from . import _cpython, _frames
 from ._lazymodule import (
-    FAILED, LOADED, LOADING, PENDING, Entry, _LazyModule, _state, _Substituted, _SubstitutedCallable, _thread_name,
-    lazy_class_for,
+    FAILED, LOADED, LOADING, PENDING, Entry, _caller, _LazyModule, _state, _Substituted, _SubstitutedCallable,
+    _thread_name, lazy_class_for, run_for_name,
 )
 
 
@@ -47,12 +48,53 @@ def _fail(entry: Entry, error: BaseException) -> None:
         parent_dict = object.__getattribute__(parent, "__dict__")
         if parent_dict.get(child) is module:
             del parent_dict[child]
+        _answer_for_failed_submodules(parent)
     _forget(entry)
     # Eager import never reaches a submodule whose package failed.
     for other in list(_state.trees.get(entry.root, ())):
         if other.state == PENDING and _is_within(other.name, entry.name + "."):
             other.first_use = other.first_use or entry.first_use
             _fail(other, error)
+
+
+class _WithFailedSubmodules(ModuleType):
+    """The class of a loaded package one of whose lazily imported submodules failed.
+
+    On 3.15 a submodule that ``import pkg.sub`` left unimported is resolved by the read
+    of ``pkg.sub`` (the module's attribute lookup consults ``sys.lazy_modules``), so after
+    a failure every read imports it again and raises its error.  A plain module has no
+    such hook: the failure unbinds ``sub`` and the read would be a bare AttributeError.
+    ``__getattr__`` runs only for attributes the package does not have, so every other
+    read costs what it costs without lazyhook; the package goes back to ``ModuleType``
+    once no failed submodule is left.
+    """
+
+    def __getattr__(self, attr: str):
+        name = object.__getattribute__(self, "__dict__").get("__name__")
+        failed = _state.failed.get(f"{name}.{attr}") if type(attr) is str else None
+        if failed is not None and failed.state == FAILED and failed.name not in sys.modules:
+            run_for_name(failed, attr, _caller())  # raises its error, or loads it
+        # Loaded now, or not ours: what the package answers without lazyhook, its own
+        # error included (a module-level ``__getattr__`` is asked once more).
+        return ModuleType.__getattribute__(self, attr)
+
+
+def _answer_for_failed_submodules(parent) -> None:
+    """Give ``parent`` the class whose reads of a failed submodule import it again."""
+    if type(parent) is ModuleType:
+        object.__setattr__(parent, "__class__", _WithFailedSubmodules)
+        return
+    entry = _state.entries.get(id(parent))  # a parent still loading: the class it finishes with
+    if entry is not None and entry.module is parent and entry.final_class is ModuleType:
+        entry.final_class = _WithFailedSubmodules
+
+
+def _done_with_failed_submodules(parent, parent_name: str) -> None:
+    """``parent`` goes back to a plain module once no failed submodule of it is left."""
+    if type(parent) is _WithFailedSubmodules:
+        prefix = parent_name + "."
+        if not any(name.startswith(prefix) and "." not in name[len(prefix):] for name in _state.failed):
+            object.__setattr__(parent, "__class__", ModuleType)
 
 
 def _revive(failed: Entry) -> Entry:
@@ -79,6 +121,7 @@ def _revive(failed: Entry) -> Entry:
     parent = sys.modules.get(parent_name) if parent_name else None
     if parent is not None:
         object.__getattribute__(parent, "__dict__").setdefault(child, module)
+        _done_with_failed_submodules(parent, parent_name)
     return fresh
 
 
@@ -254,11 +297,8 @@ def run_recorded(entry: Entry, execute) -> None:
     _notify(entry)
 
 
-def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = None,
-         needs: str | None = None) -> bool:
+def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = None) -> bool:
     """Run ``entry`` (and the rest of its tree); False when the caller must read raw.
-    ``needs``: the module the use is for, when it is not ``entry`` itself (see
-    ``_failed_need``).
 
     Each body runs under its own module's import lock, as eager import runs it (re-entrant,
     with the import system's deadlock detection), never under a lock of the whole tree: a
@@ -270,7 +310,7 @@ def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = Non
     """
     statement = _frames.statement_frame(frame)
     here = (entry, id(statement), getattr(statement, "f_lasti", -1))
-    if _state.failed_here and entry.state == FAILED and _state.failed_here.pop(get_ident(), None) == here:
+    if _state.failed_here and entry.state == FAILED and _same_statement(_state.failed_here.pop(get_ident(), None), here, statement):
         # 3.11's import_ensure_initialized drops the error of its ``__spec__`` read and the
         # same statement reads the module again: one statement, one run of the body.
         raise entry.failure()
@@ -283,6 +323,9 @@ def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = Non
                 if not _wait_for_body(entry):
                     return False
             if entry.state == FAILED:
+                if entry.unraised:  # its run with the tree was this use's attempt
+                    entry.unraised = False
+                    raise entry.failure()
                 retried = _retry(entry)
                 if retried is None:
                     return True
@@ -325,7 +368,10 @@ def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = Non
     from_imports = sys.modules.get("lazyhook._fromimport")  # loaded by the first deferred from-import
     if from_imports is not None and done:
         from_imports.import_deferred_submodules([e.name for e in done if e.state == LOADED])
-    failed = entry if entry.state == FAILED else _failed_need(done, entry, attr, needs)
+    failed = entry if entry.state == FAILED else _failed_need(done, entry, attr)
+    for other in done:
+        if other.state == FAILED and other is not failed:
+            other.unraised = True
     if failed is not None:
         if failed is entry and attr == "__spec__":
             _state.failed_here[get_ident()] = here  # read once more by this statement (3.11)
@@ -334,6 +380,15 @@ def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = Non
             raise error  # KeyboardInterrupt and friends propagate as they are
         raise failed.failure()
     return True
+
+
+def _same_statement(failed_at: tuple | None, here: tuple, statement) -> bool:
+    """Whether a read at ``here`` belongs to the statement whose ``__spec__`` read failed
+    at ``failed_at``: the same instruction, or an ``IMPORT_FROM`` of that ``from``
+    statement (``from pkg.sub import X`` reads ``X`` after the dropped error)."""
+    if failed_at is None or failed_at[:2] != here[:2]:
+        return False
+    return failed_at[2] == here[2] or _cpython.from_statement_start(statement.f_code, here[2]) == failed_at[2]
 
 
 def _wait_for_body(entry: Entry) -> bool:
@@ -381,18 +436,25 @@ def _retry(entry: Entry) -> Entry | None:
         lock.release()
 
 
-def _failed_need(done: list, entry: Entry, attr: str, needs: str | None):
-    """What this use needs beyond ``entry``, if its body (or an ancestor's) failed in this
-    very load: the use sees that error, not a bare AttributeError for the submodule the
-    failure unbound, and no second run of the body.
+def take_unraised(name: str) -> Entry | None:
+    """``name``'s failed entry, if that failure was never raised to a use (``Entry.unraised``):
+    the import asking for it raises it instead of running the body again."""
+    with _state.lock:
+        failed = _state.failed.get(name)
+        if failed is not None and failed.unraised and failed.state == FAILED:
+            failed.unraised = False
+            return failed
+    return None
 
-    ``import pkg.sub`` then ``pkg.sub.Y``: the load of ``pkg`` runs ``pkg.sub`` too, and the
-    use needs ``pkg.sub`` (the submodule ``attr``).  Evaluating the ``pkg`` that ``import
-    pkg.sub`` bound needs ``pkg.sub`` too (``needs``: the statement's target).
-    """
+
+def _failed_need(done: list, entry: Entry, attr: str):
+    """The submodule this use reads, if its body failed in this very load: the use sees
+    that error, not a bare AttributeError for the submodule the failure unbound, and no
+    second run of the body (``import pkg.sub`` then ``pkg.sub.Y``: the load of ``pkg`` runs
+    ``pkg.sub`` too, and the use reads ``pkg.sub``)."""
     child = f"{entry.name}.{attr}"
     for other in done:
-        if other.state == FAILED and (other.name == child or (needs is not None and _is_within(needs, other.name))):
+        if other.state == FAILED and other.name == child:
             return other
     return None
 
@@ -454,4 +516,4 @@ def _notify(entry: Entry) -> None:
 
 # Frames between a module body and the line that used the module (docstring of
 # _cpython.as_import_machinery): a body's stacklevel=2 warning names that line.
-_cpython.as_import_machinery(_exec, _exec_in_place, load, run_recorded)
+_cpython.as_import_machinery(_exec, _exec_in_place, load, run_recorded, _WithFailedSubmodules.__getattr__)
