@@ -738,3 +738,34 @@ print(json.dumps({{"outcomes": outcomes}}))
     assert outcomes[5] == ["getattr(pkg, 'nope', 'default')", "'default'", []]
     assert outcomes[7:] == [["pkg.sub.Z", "3", ["pkg.sub"]], ["pkg.sub.Z", "3", []],
                             ["type(pkg) is types.ModuleType", "True", []]]
+
+
+def test_a_failed_ancestor_run_with_its_tree_counts_as_the_next_uses_attempt(runner):
+    """``import pkg.bad.leaf as leaf`` with a failing ``pkg.bad``: 3.11-3.14 run the
+    package's whole pending tree at the first use of anything in it, ``pkg.bad`` with it.
+    That failed run is the attempt of the next use that needs ``pkg.bad`` (``leaf.Z``
+    raises its error without running it again), so ``pkg.bad`` runs as many times as
+    on 3.15, which first runs it at that use."""
+    runner.packages({
+        "pkg/__init__.py": "import _trace; _trace.hit(__name__)\n",
+        "pkg/bad/__init__.py": "import _trace; _trace.hit(__name__)\nraise ValueError('bad body failed')\n",
+        "pkg/bad/leaf.py": "import _trace; _trace.hit(__name__)\nZ = 1\n",
+        "pkg/other.py": "import _trace; _trace.hit(__name__)\nY = 2\n",
+    })
+    res = out(runner.run("""
+import json, _trace, lazyhook
+lazyhook.install(["pkg"])
+import pkg.bad.leaf as leaf
+import pkg.other
+outcomes = []
+for use in ("pkg.other.Y", "leaf.Z", "leaf.Z"):
+    runs = len(_trace.events)
+    try:
+        outcomes.append([use, eval(use)])
+    except Exception as exc:
+        outcomes.append([use, str(_trace.original(exc))])
+print(json.dumps({"outcomes": outcomes, "bad_runs": _trace.events.count("pkg.bad"),
+                  "leaf_runs": _trace.events.count("pkg.bad.leaf")}))
+"""))
+    assert res == {"outcomes": [["pkg.other.Y", 2], ["leaf.Z", "bad body failed"], ["leaf.Z", "bad body failed"]],
+                   "bad_runs": 2, "leaf_runs": 0}

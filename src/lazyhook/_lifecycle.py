@@ -52,7 +52,7 @@ def _fail(entry: Entry, error: BaseException) -> None:
     _forget(entry)
     # Eager import never reaches a submodule whose package failed.
     for other in list(_state.trees.get(entry.root, ())):
-        if other.state == PENDING and _is_within(other.name, entry.name + "."):
+        if other.state == PENDING and other.name.startswith(entry.name + "."):
             other.first_use = other.first_use or entry.first_use
             _fail(other, error)
 
@@ -93,8 +93,9 @@ def _done_with_failed_submodules(parent, parent_name: str) -> None:
     """``parent`` goes back to a plain module once no failed submodule of it is left."""
     if type(parent) is _WithFailedSubmodules:
         prefix = parent_name + "."
-        if not any(name.startswith(prefix) and "." not in name[len(prefix):] for name in _state.failed):
-            object.__setattr__(parent, "__class__", ModuleType)
+        with _state.lock:
+            if not any(name.startswith(prefix) and "." not in name[len(prefix):] for name in _state.failed):
+                object.__setattr__(parent, "__class__", ModuleType)
 
 
 def _revive(failed: Entry) -> Entry:
@@ -310,7 +311,8 @@ def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = Non
     """
     statement = _frames.statement_frame(frame)
     here = (entry, id(statement), getattr(statement, "f_lasti", -1))
-    if _state.failed_here and entry.state == FAILED and _same_statement(_state.failed_here.pop(get_ident(), None), here, statement):
+    if (_state.failed_here and entry.state == FAILED
+            and _same_statement(_state.failed_here.pop(get_ident(), None), here, statement)):
         # 3.11's import_ensure_initialized drops the error of its ``__spec__`` read and the
         # same statement reads the module again: one statement, one run of the body.
         raise entry.failure()
@@ -323,9 +325,9 @@ def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = Non
                 if not _wait_for_body(entry):
                     return False
             if entry.state == FAILED:
-                if entry.unraised:  # its run with the tree was this use's attempt
-                    entry.unraised = False
-                    raise entry.failure()
+                credited = take_unraised(entry.name)  # a run with its tree was this use's attempt
+                if credited is not None:
+                    raise credited.failure()
                 retried = _retry(entry)
                 if retried is None:
                     return True
@@ -437,13 +439,16 @@ def _retry(entry: Entry) -> Entry | None:
 
 
 def take_unraised(name: str) -> Entry | None:
-    """``name``'s failed entry, if that failure was never raised to a use (``Entry.unraised``):
-    the import asking for it raises it instead of running the body again."""
+    """The failure an import of ``name`` would meet first (a failed ancestor's, outermost
+    first, or its own), if it was never raised to a use (``Entry.unraised``): claimed once,
+    so the caller raises it instead of running the body again."""
     with _state.lock:
-        failed = _state.failed.get(name)
-        if failed is not None and failed.unraised and failed.state == FAILED:
-            failed.unraised = False
-            return failed
+        for index, char in enumerate(name + "."):
+            if char == ".":
+                failed = _state.failed.get(name[:index])
+                if failed is not None and failed.unraised and failed.state == FAILED:
+                    failed.unraised = False
+                    return failed
     return None
 
 
