@@ -36,6 +36,13 @@ def original(exc):
     # it from its own ImportError.
     cause = exc.__cause__
     return cause if isinstance(exc, ImportError) and not isinstance(cause, ImportError) else exc
+def race(target, count):
+    # ``count`` threads run ``target`` at once (it waits on a barrier); True if one hangs.
+    import threading
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for t in threads: t.start()
+    for t in threads: t.join(30)
+    return any(t.is_alive() for t in threads)
 """
 
 

@@ -30,10 +30,7 @@ for name in names:
                 problems.append(("values", module.__name__))
         except Exception as exc:
             problems.append((repr(exc), name))
-    threads = [threading.Thread(target=touch) for _ in range(8)]
-    for t in threads: t.start()
-    for t in threads: t.join(30)
-    if any(t.is_alive() for t in threads):
+    if _trace.race(touch, 8):
         problems.append(("hang", name))
 runs = {n: _trace.events.count(n) for n in names}
 print(json.dumps({"problems": problems, "runs_not_once": {n: c for n, c in runs.items() if c != 1},
@@ -190,10 +187,7 @@ for r in range({rounds}):
             got.append(package.sub)
         except Exception as exc:
             problems.append((repr(exc), r))
-    threads = [threading.Thread(target=read) for _ in range(8)]
-    for t in threads: t.start()
-    for t in threads: t.join(30)
-    if any(t.is_alive() for t in threads):
+    if _trace.race(read, 8):
         problems.append(("hang", r))
     if len(got) != 8 or any(m is not got[0] or m.Z != 3 for m in got):
         problems.append(("modules", r))
