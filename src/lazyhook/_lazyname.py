@@ -178,9 +178,9 @@ def _load_module(key: LazyName, frame):
     as any first use does), the line that evaluated the name being its first use.
 
     ``import pkg.sub`` binds ``pkg``: the name resolves to the package whatever ``sub``
-    does, as on 3.15 (``Doc/reference/simple_stmts``, PEP 810 "lazy import a.b.c"); a
-    ``sub`` that failed in the tree's run raises at the read of ``pkg.sub``
-    (``_lifecycle``'s package class for failed submodules).
+    does, as on 3.15, where loading the name runs only ``pkg/__init__`` (PEP 810) and
+    ``sub`` is imported by the read of ``pkg.sub``; a ``sub`` that failed in the tree's
+    run raises at that read (``_lifecycle._WithFailedSubmodules``).
     """
     state = key.__dict__
     bound = value_under(state["namespace"], key)
