@@ -170,7 +170,7 @@ def bind_module(module, frame) -> None:
     bound = module if binds_target else sys.modules.get(_frames.top_of(target))
     if bound is None:
         return
-    bind(frame.f_globals, name, bound, _load_module, target=target, site=(code.co_filename, frame.f_lineno or 0))
+    bind(frame.f_globals, name, bound, _load_module)
 
 
 def _load_module(key: LazyName, frame):
