@@ -191,6 +191,31 @@ print(json.dumps({{"freed": ref() is None}}))
     assert eager == lazy == {"freed": True}
 
 
+@pytest.mark.parametrize("statement, use", [("import subst", "subst.X"), ("from subst import X", "X"),
+                                            ("import subst\nfrom subst import X", "X")])
+def test_a_package_that_replaced_itself_in_sys_modules_can_be_freed(runner, statement, use):
+    """transformers puts its own module object in ``sys.modules``; lazyhook's forwarder for
+    the module it created must not keep that object alive (held from the fork hooks, a
+    root until the interpreter's last collection, it kept the whole package graph alive
+    through shutdown's first collection and made every exit slower)."""
+    runner.packages({"subst/__init__.py": "import sys, types\nclass Replacement(types.ModuleType):\n    X = 1\n"
+                                          "sys.modules[__name__] = Replacement(__name__)\n"})
+    script = f"""
+import gc, json, sys, weakref
+{{setup}}
+{statement}
+{use}
+ref = weakref.ref(sys.modules["subst"])
+del sys.modules["subst"]
+globals().pop("subst", None)
+gc.collect()
+print(json.dumps({{{{"freed": ref() is None, "type": type(ref()).__name__}}}}))
+"""
+    eager = out(runner.run(script.format(setup="")))
+    lazy = out(runner.run(script.format(setup="import lazyhook\nlazyhook.install(['subst'])")))
+    assert eager == lazy == {"freed": True, "type": "NoneType"}
+
+
 PURGE = {
     "_trace.py": "events = []\ndef hit(name):\n    events.append(name)\n",
     "pkg/__init__.py": "import _trace\n_trace.hit(__name__)\nX = 1\n",

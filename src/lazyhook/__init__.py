@@ -333,7 +333,7 @@ class _State:
     """
 
     # What reset() empties (in place).
-    _CONTAINERS = ("handles", "warned", "entries", "by_name", "trees", "substitutes", "history", "listeners",
+    _CONTAINERS = ("handles", "warned", "entries", "by_name", "trees", "history", "listeners",
                    "requested_use", "failed_here", "adopt_next", "inherited_loads", "failed", "loading_stack",
                    "deferred_from", "quiet", "preloads", "callbacks", "exit_actions", "file_labels")
 
@@ -349,7 +349,6 @@ class _State:
         self.entries: dict = {}  # id(module) -> entry, for pending/loading/failed modules
         self.by_name: dict = {}  # pending/loading modules by name
         self.trees: dict = {}  # top-level name -> pending entries in import order
-        self.substitutes: dict = {}  # id(our module) -> what the body put in sys.modules
         self.history: list = []  # every entry ever deferred, for status and reports
         self.listeners: list = []  # callables(entry) run after each load, outside every lock
         # thread id -> (file, line, function, what) of a load a tool asked for (preload):

@@ -390,7 +390,7 @@ class _LazyModule(ModuleType):
         ``callable()`` of a pending module answers True: before its body runs, nothing
         can tell."""
         load_now(self, "__call__")
-        target = _state.substitutes.get(id(self), self)
+        target = replacement_of(self)
         if isinstance(target, _LazyModule):  # its own body calling it while it runs
             raise TypeError(f"{type(target).__mro__[-2].__name__!r} object is not callable")
         return target(*args, **kwargs)
@@ -427,30 +427,55 @@ class _LazyModule(ModuleType):
         return super().__delattr__(attr)
 
 
+def substitute(module, replacement) -> None:
+    """Make ``module`` a forwarder to ``replacement``, what its body put in ``sys.modules``.
+
+    The replacement is held by the forwarder's own class, made for it, so the forwarder
+    alone keeps it alive.  A registry entry would not do: ``lazyhook._state`` is reachable
+    from the fork hooks, which the interpreter holds until its last collection, so the
+    replacement's whole package graph stayed alive through shutdown's first collection
+    (every exit did that work twice) and after the program had dropped it.
+    """
+    base = _SubstitutedCallable if callable(replacement) else _Substituted
+    forwarder = type(base.__name__, (base,), {"__slots__": (), "_lazyhook_replacement": replacement,
+                                              "__module__": base.__module__, "__qualname__": base.__qualname__})
+    object.__setattr__(module, "__class__", forwarder)
+
+
+def replacement_of(module):
+    """What a forwarder follows; the module itself for any other module."""
+    return getattr(type(module), "_lazyhook_replacement", module)
+
+
 class _Substituted(ModuleType):
-    """The bound name of a package that replaced itself in ``sys.modules``: follows it."""
+    """The bound name of a package that replaced itself in ``sys.modules``: follows it
+    (``substitute`` gives each forwarder its own subclass, which holds the replacement)."""
+
+    __slots__ = ()
 
     def __getattribute__(self, attr):
-        return getattr(_state.substitutes[id(self)], attr)
+        return getattr(type(self)._lazyhook_replacement, attr)
 
     def __setattr__(self, attr, value):
-        setattr(_state.substitutes[id(self)], attr, value)
+        setattr(type(self)._lazyhook_replacement, attr, value)
 
     def __delattr__(self, attr):
-        delattr(_state.substitutes[id(self)], attr)
+        delattr(type(self)._lazyhook_replacement, attr)
 
     def __dir__(self):
-        return dir(_state.substitutes[id(self)])
+        return dir(type(self)._lazyhook_replacement)
 
     def __repr__(self):
-        return repr(_state.substitutes[id(self)])
+        return repr(type(self)._lazyhook_replacement)
 
 
 class _SubstitutedCallable(_Substituted):
     """A forwarder to a callable replacement (a "callable module"): calls it."""
 
+    __slots__ = ()
+
     def __call__(self, *args, **kwargs):
-        return _state.substitutes[id(self)](*args, **kwargs)
+        return type(self)._lazyhook_replacement(*args, **kwargs)
 
 
 # Frames between a module body and the line that used the module (docstring of

@@ -12,8 +12,8 @@ from types import ModuleType
 
 from . import _cpython, _frames
 from ._lazymodule import (
-    FAILED, LOADED, LOADING, PENDING, Entry, _caller, _LazyModule, _state, _Substituted, _SubstitutedCallable,
-    _thread_name, lazy_class_for, run_for_name,
+    FAILED, LOADED, LOADING, PENDING, Entry, _caller, _LazyModule, _state, _thread_name, lazy_class_for,
+    run_for_name, substitute,
 )
 
 
@@ -151,8 +151,7 @@ def _finish(entry: Entry) -> None:
     if replacement is not module:
         # transformers/diffusers put their own module object in sys.modules: eager
         # import would have returned (and bound on the parent) that object instead.
-        _state.substitutes[id(module)] = replacement
-        object.__setattr__(module, "__class__", _SubstitutedCallable if callable(replacement) else _Substituted)
+        substitute(module, replacement)
         parent_name, _, child = entry.name.rpartition(".")
         parent = sys.modules.get(parent_name) if parent_name else None
         if parent is not None:
