@@ -29,17 +29,22 @@ def test_the_start_up_module_knows_the_versions_the_table_has():
 
 
 def test_the_importer_probe_skips_exactly_the_import_systems_frames():
-    """The start-up module's probe finds the globals of the module whose statement is
-    importing, through every importlib frame, on every version."""
-    import importlib.abc
+    """The start-up module's probes find the module whose statement is importing, through
+    every importlib frame, on every version; the frames they skip without looking are
+    importlib's own (were one not, the probe would name a module further up)."""
+    import importlib
     import lazyhook
 
     seen = []
 
-    class Probe(importlib.abc.MetaPathFinder):
+    class Probe:
         def find_spec(self, name, path=None, target=None):
             if name == "lazyhook_probe_target":
-                seen.append(_cpython.importer_namespace(1))
+                skipped = set()
+                for depth in range(1, 1 + _cpython.IMPORT_SYSTEM_FRAMES):  # (3.11: a comprehension is a frame)
+                    skipped.add(sys._getframe(depth).f_code.co_filename)
+                seen.append((skipped <= _cpython.BOOTSTRAP_FILES, _cpython.importer_name(0),
+                             lazyhook._importer_namespace(0) is globals()))
             return None
 
     sys.meta_path.insert(0, Probe())
@@ -48,10 +53,12 @@ def test_the_importer_probe_skips_exactly_the_import_systems_frames():
             import lazyhook_probe_target  # noqa: F401
         with pytest.raises(ModuleNotFoundError):
             __import__("lazyhook_probe_target")
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module("lazyhook_probe_target")
     finally:
         del sys.meta_path[0]
-    assert seen == [globals(), globals()]
-    assert _cpython.importer_namespace is lazyhook._importer_namespace
+    assert seen == [(True, __name__, True), (True, __name__, True), (True, "importlib", False)]
+    assert _cpython.importer_name is lazyhook._importer_name
 
 
 def test_the_bootstrap_functions_it_recognises_exist_here():

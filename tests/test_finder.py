@@ -82,9 +82,9 @@ def test_fast_path_never_delegates_for_unconfigured_modules(import_state, monkey
     calls = []
     original = _finder.find_configured
 
-    def spy(finder, name, path, target, frame):
+    def spy(finder, name, path, target):
         calls.append(name)
-        return original(finder, name, path, target, frame)
+        return original(finder, name, path, target)
 
     monkeypatch.setattr(_finder, "find_configured", spy)
     lazyhook.install(["colorsys"])

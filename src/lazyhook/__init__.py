@@ -201,19 +201,32 @@ _BOOTSTRAP_MODULES = frozenset({"_frozen_importlib", "_frozen_importlib_external
                                 "importlib._bootstrap", "importlib._bootstrap_external"})
 
 
-# The globals of the code an import system call came from, ``depth`` frames above the
-# caller, importlib's frames skipped: read on 3.12+ without materialising any frame object
+# The import system calls a finder's ``find_spec`` from ``_find_spec``, which
+# ``_find_and_load_unlocked`` calls, which ``_find_and_load`` calls (3.11-3.15): the code
+# that imported is the next frame up, or further past more importlib frames (a parent's
+# import, ``_handle_fromlist``, ``importlib.import_module``).  Starting there reads one
+# frame instead of four at every import.  (``importlib.util.find_spec`` calls
+# ``_find_spec`` itself: what it names as the importer is no import statement either way.)
+_IMPORT_SYSTEM_FRAMES = 3
+
+
+# The module an import system call came from, ``depth`` frames above the caller is the
+# finder's ``find_spec``: on 3.12+ read without materialising any frame object
 # (``sys._getframemodulename``; the importer is in ``sys.modules`` while its body runs).
 if hasattr(sys, "_getframemodulename"):
-    def _importer_namespace(depth: int, _name=sys._getframemodulename):
+    def _importer_name(depth: int, _name=sys._getframemodulename) -> "str | None":
         try:
-            depth += 1
+            depth += 2 + _IMPORT_SYSTEM_FRAMES
             name = _name(depth)
             while name in _BOOTSTRAP_MODULES:
                 depth += 1
                 name = _name(depth)
         except ValueError:
             return None
+        return name
+
+    def _importer_namespace(depth: int) -> "dict | None":
+        name = _importer_name(depth + 1)
         module = sys.modules.get(name) if name is not None else None
         if module is None:
             return None
@@ -222,10 +235,21 @@ if hasattr(sys, "_getframemodulename"):
         except AttributeError:
             return None
 else:
-    def _importer_namespace(depth: int):
-        frame = sys._getframe(depth + 1)
+    def _importer_frame(depth: int):
+        try:
+            frame = sys._getframe(depth + 2 + _IMPORT_SYSTEM_FRAMES)
+        except ValueError:
+            return None
         while frame is not None and frame.f_code.co_filename in _BOOTSTRAP_FILES:
             frame = frame.f_back
+        return frame
+
+    def _importer_name(depth: int) -> "str | None":
+        frame = _importer_frame(depth + 1)
+        return frame.f_globals.get("__name__") if frame is not None else None
+
+    def _importer_namespace(depth: int) -> "dict | None":
+        frame = _importer_frame(depth + 1)
         return frame.f_globals if frame is not None else None
 
 
@@ -269,10 +293,10 @@ class LazyFinder:
                 elif not self.lazy_modules:
                     return None
                 else:
-                    namespace = _importer_namespace(1)
+                    namespace = _importer_namespace(0)
                     if namespace is None or not namespace.get("__lazy_modules__"):
                         return None
-        return (_slow_path or _decision()).find_configured(self, name, path, target, sys._getframe(1))
+        return (_slow_path or _decision()).find_configured(self, name, path, target)
 
     def is_never_lazy(self, name: str) -> bool:
         for excluded in self.never_lazy:

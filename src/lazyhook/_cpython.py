@@ -12,12 +12,13 @@ import sys
 
 import _frozen_importlib as _bootstrap
 
-# The import system's frames, and the probe that skips them to find the importing
-# module's globals (``importer_namespace(depth)``): defined in the start-up module,
+# The import system's frames, and the probes that skip them to find the importing
+# module (``importer_name(depth)``, the fast path's ``_importer_namespace``): defined in the start-up module,
 # ``lazyhook/__init__.py``, whose finder fast path needs them before anything else of
 # lazyhook is imported; every other use goes through these names.
 from . import _BOOTSTRAP_FILES as BOOTSTRAP_FILES, _BOOTSTRAP_MODULES as BOOTSTRAP_MODULES, \
-    _importer_namespace as importer_namespace, _SUPPORTED as _package_supported
+    _IMPORT_SYSTEM_FRAMES as IMPORT_SYSTEM_FRAMES, _importer_name as importer_name, \
+    _SUPPORTED as _package_supported
 
 
 # One row per minor version.  Opcodes: IMPORT_NAME, IMPORT_FROM, EXTENDED_ARG,

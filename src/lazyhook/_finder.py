@@ -50,13 +50,14 @@ def would_defer(finder: LazyFinder, name: str, statement, offset: int | None = N
     return _frames.is_deferrable(statement, name, offset)
 
 
-def find_configured(finder: LazyFinder, name, path, target, frame):
+def find_configured(finder: LazyFinder, name, path, target):
     """The spec for a configured (or ``__lazy_modules__``-listed) import: lazily loading
-    when the rule defers it, else the ordinary one (its pending ancestors run first)."""
+    when the rule defers it, else the ordinary one (its pending ancestors run first).
+    Called by ``LazyFinder.find_spec`` itself: the import system's frames are above it."""
     if not _cpython.SUPPORTED:  # an import system without what lazyhook reads: eager, never guessed
         return None
     if _cpython.NATIVE:
-        return _find_native(finder, name, path, target, frame)
+        return _find_native(finder, name, path, target, _import_system_caller())
     if name == "importlib.util":
         return _watch_importlib_util(finder, name, path, target)
     adopted = _state.adopt_next.pop(name, None)
@@ -66,14 +67,14 @@ def find_configured(finder: LazyFinder, name, path, target, frame):
         return adopt_spec(adopted)
     if _state.failed:
         _raise_unraised(name)
-    statement = _frames.statement_frame(frame)
     top = name.partition(".")[0]
-    if statement is not None and not _lazymodule.has_pending(top):
-        importer = statement.f_globals.get("__name__")
+    if not _lazymodule.has_pending(top):
+        importer = _cpython.importer_name(1)
         if isinstance(importer, str) and importer.partition(".")[0] == top:
             # A package's own import with nothing of its tree pending: eager, and the
             # other finders answer it directly (the hot path while a body runs).
             return None
+    statement = _frames.statement_frame(_import_system_caller())
     deferrable = would_defer(finder, name, statement)
     spec = find_spec_elsewhere(name, path, target) or _look_again_after_parent(finder, name, target)
     if spec is None:
@@ -91,6 +92,15 @@ def find_configured(finder: LazyFinder, name, path, target, frame):
         spec.loader = LazyHookLoader(spec.loader, site, statement.f_globals)
         return spec
     return _eager_spec(finder, name, spec)
+
+
+def _import_system_caller():
+    """The frame that called the import system, or the first importlib frame above it
+    (``statement_frame`` skips those), seen from ``find_configured``, whose caller is the finder."""
+    try:
+        return sys._getframe(3 + _cpython.IMPORT_SYSTEM_FRAMES)
+    except ValueError:
+        return None
 
 
 def _raise_unraised(name: str) -> None:
