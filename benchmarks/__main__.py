@@ -1132,7 +1132,8 @@ def write_docs(results: dict, args: argparse.Namespace) -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     path = os.path.join(root, "docs", "performance.md")
     if args.suite == "startup":
-        replace_section(path, *suite_markers("startup", minor_version(results["python"])), startup_section(results, args))
+        replace_section(path, *suite_markers("startup", minor_version(results["python"])),
+                        startup_section(results, args))
         return
     if "native" in results:
         write_native_docs(results, args, path)
