@@ -133,15 +133,21 @@ def _back_to_before_body(module, initial: dict) -> None:
     namespace.update(initial)
 
 
+def _failed_outermost_first(name: str):
+    """The failed entries of ``name`` and its ancestors, outermost first (the order eager
+    import meets them: a body never runs before its parent's)."""
+    for index, char in enumerate(name + "."):
+        if char == ".":
+            failed = _state.failed.get(name[:index])
+            if failed is not None and failed.state == FAILED:
+                yield failed
+
+
 def _revive_with_ancestors(entry: Entry) -> Entry:
     """Revive ``entry`` and every failed ancestor, outermost first (a body never runs
     before its parent's)."""
-    name = entry.name
-    prefixes = [name[:i] for i, char in enumerate(name) if char == "."] + [name]
-    for prefix in prefixes:
-        failed = _state.failed.get(prefix)
-        if failed is not None and failed.state == FAILED:
-            _revive(failed)
+    for failed in _failed_outermost_first(entry.name):  # (each looked up after the one before revived)
+        _revive(failed)
     return _state.entries[id(entry.module)]
 
 
@@ -442,12 +448,10 @@ def take_unraised(name: str) -> Entry | None:
     first, or its own), if it was never raised to a use (``Entry.unraised``): claimed once,
     so the caller raises it instead of running the body again."""
     with _state.lock:
-        for index, char in enumerate(name + "."):
-            if char == ".":
-                failed = _state.failed.get(name[:index])
-                if failed is not None and failed.unraised and failed.state == FAILED:
-                    failed.unraised = False
-                    return failed
+        for failed in _failed_outermost_first(name):
+            if failed.unraised:
+                failed.unraised = False
+                return failed
     return None
 
 
