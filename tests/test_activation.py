@@ -418,8 +418,8 @@ def test_suggest_makes_lazy_the_expensive_packages_the_run_did_not_use(venv, pro
     assert list(status["lazy"]) == ["costly_unused"]
     (project / "lazyhook.toml").unlink()
     # --pep810: the same effect as __lazy_modules__ declarations in the program's own modules.
-    proc = venv.run(["-m", "lazyhook", "suggest", "--pep810", "--", venv.python, "app.py"], project,
-                    PYTHONPATH=str(project))
+    proc = venv.run(["-m", "lazyhook", "suggest", "--pep810", "--min-ms", "20", "--", venv.python, "app.py"],
+                    project, PYTHONPATH=str(project))
     assert "# app.py\n__lazy_modules__ = [\"costly_unused\"]" in proc.stdout, proc.stdout
     assert "costly_unused/" not in proc.stdout  # an imported package beside the program is not its own
     declared = "__lazy_modules__ = [\"costly_unused\"]\n" + (project / "app.py").read_text()
