@@ -45,8 +45,13 @@ FROM_CASES = {
 }
 
 
-def measure(code: str, env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one fresh ``python -c code``."""
+def measure(code: str, env: dict[str, str]) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS (KiB) and minor page faults of one fresh ``python -c code``.
+
+    The faults are the kernel's share that instruction counts leave out: on 3.11-3.13 the
+    interpreter maps a new frame-stack chunk, and faults its pages in, whenever a call
+    crosses the end of one (CPython gh-142183), so the same import faults more or less by
+    call depth alone."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL)
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -54,7 +59,7 @@ def measure(code: str, env: dict[str, str]) -> tuple[float, int]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark process failed ({proc.returncode}): {code!r}")
-    return wall, usage.ru_maxrss
+    return wall, usage.ru_maxrss, usage.ru_minflt
 
 
 def interleaved(runs: dict, rounds: int) -> dict[str, list]:
@@ -85,13 +90,13 @@ def run_variants(variants: dict[str, tuple[str, dict]], rounds: int) -> dict[str
                           rounds)
     out = {}
     for name, values in samples.items():
-        walls = [w for w, _ in values]
-        rss = [r for _, r in values]
+        walls = [w for w, _, _ in values]
         out[name] = {
             "walls_ms": [w * 1000 for w in walls],
             "wall_median_ms": statistics.median(walls) * 1000,
             "wall_min_ms": min(walls) * 1000,
-            "rss_median_mib": statistics.median(rss) / 1024,
+            "rss_median_mib": statistics.median(r for _, r, _ in values) / 1024,
+            "minor_faults_median": statistics.median(f for _, _, f in values),
         }
     return out
 
@@ -357,6 +362,12 @@ def global_read(rounds: int) -> dict:
     return {"lazy_s": medians["lazy"], "eager_s": medians["eager"], "ratio": medians["ratio"]}
 
 
+def faults(row: dict, variant: str) -> str:
+    """A variant's median minor page faults, and its difference from eager + use's."""
+    count, base = row[variant]["minor_faults_median"], row["eager+use"]["minor_faults_median"]
+    return f"{count:,.0f}" if variant == "eager+use" else f"{count:,.0f} ({count - base:+,.0f})"
+
+
 def from_import_markdown(rows: list[dict], read: dict, rounds: int) -> str:
     lines = [f"Python {platform.python_version()}; medians of {rounds} fresh processes per eager variant, interleaved; "
              f"the floor and the lazy statement ran interleaved in their own run of {rounds * CHEAP_ROUNDS_FACTOR} "
@@ -377,7 +388,13 @@ def from_import_markdown(rows: list[dict], read: dict, rounds: int) -> str:
                   + ", ".join(f"`{row['case']}` ×{row['deeper_ratio']:.3f}" for row in rows if "deeper_ratio" in row)
                   + ". Where it is far from ×1.000, the interpreter itself runs the same import at a different speed "
                   "by call depth (CPython gh-142183, fixed in 2026 and backported to 3.14 and 3.13), and the lazy ratio "
-                  "carries the same effect."]
+                  "carries the same effect.", "",
+              "Minor page faults (medians), which instruction counts leave out: "
+              + "; ".join(f"`{row['case']}` eager + use {faults(row, 'eager+use')}, lazyhook + use "
+                          f"{faults(row, 'lazyhook+use')}, eager + use deeper {faults(row, 'eager+use deeper')}"
+                          for row in rows if "deeper_ratio" in row)
+              + ". Where the deeper control faults as much more as lazyhook does, the difference is the frame-stack "
+                "chunks of gh-142183, not lazyhook's work."]
     lines += ["", f"Reading a from-imported global in a function (one process; {10 * rounds} rounds of 10^6 reads of "
                   f"each, alternating which goes first; times per 10^7 reads): bound eagerly {read['eager_s'] * 1000:.1f} ms, "
                   f"bound lazily and used once {read['lazy_s'] * 1000:.1f} ms: ×{read['ratio']:.3f} (median of the "
