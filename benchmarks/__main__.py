@@ -48,10 +48,10 @@ FROM_CASES = {
 def measure(code: str, env: dict[str, str]) -> tuple[float, int, int]:
     """Wall seconds, peak RSS (KiB) and minor page faults of one fresh ``python -c code``.
 
-    The faults are the kernel's share that instruction counts leave out: on 3.11-3.13 the
-    interpreter maps a new frame-stack chunk, and faults its pages in, whenever a call
-    crosses the end of one (CPython gh-142183), so the same import faults more or less by
-    call depth alone."""
+    The faults are the kernel's share that instruction counts leave out: before CPython
+    gh-142183 (3.11, 3.12, and 3.13 releases before its backport) the interpreter maps a
+    new frame-stack chunk, and faults its pages in, whenever a call crosses the end of
+    one, so the same import faults more or less by call depth alone."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL)
     _pid, status, usage = os.wait4(proc.pid, 0)
