@@ -272,6 +272,11 @@ def instruction_cases(only: str | None) -> list[dict]:
     return rows
 
 
+def skipped_row(label: str, reason: str, columns: int) -> str:
+    """A markdown table row for a case not run: its label, the reason, blank cells to the end."""
+    return f"| {label} | skipped: {reason} |" + " |" * (columns - 2)
+
+
 def instructions_markdown(rows: list[dict]) -> str:
     lines = [f"Python {platform.python_version()}; instructions of one fresh process per program (valgrind "
              f"{valgrind_version()}, `callgrind`), start-up and exit included, with "
@@ -282,7 +287,7 @@ def instructions_markdown(rows: list[dict]) -> str:
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for row in rows:
         if "skipped" in row:
-            lines.append(f"| `{row['case']}` | skipped: {row['skipped']} | | | | | |")
+            lines.append(skipped_row(f"`{row['case']}`", row["skipped"], 7))
             continue
         eager = row["eager"]
 
@@ -377,7 +382,7 @@ def from_import_markdown(rows: list[dict], read: dict, rounds: int) -> str:
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for row in rows:
         if "skipped" in row:
-            lines.append(f"| `{row['case']}` | skipped: {row['skipped']} | | | | | | | |")
+            lines.append(skipped_row(f"`{row['case']}`", row["skipped"], 9))
             continue
         ms = lambda v: f"{v['wall_median_ms']:.1f} ms"  # noqa: E731
         lines.append(f"| `{row['case']}` | {ms(row['floor'])} | {ms(row['eager'])} | {ms(row['lazyhook'])} | "
@@ -442,7 +447,7 @@ def native_markdown(rows: list[dict], rounds: int) -> str:
              "| --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         if "skipped" in row:
-            lines.append(f"| `{row['case']}` | skipped: {row['skipped']} | | | | |")
+            lines.append(skipped_row(f"`{row['case']}`", row["skipped"], 6))
             continue
         cell = lambda v: f"{v['wall_median_ms']:.1f} / {v['rss_median_mib']:.1f}"  # noqa: E731
         lines.append(f"| `{row['case']}` | {cell(row['floor'])} | {cell(row['eager'])} | {cell(row['lazyhook'])} | "
@@ -800,7 +805,7 @@ def alternatives_markdown(rows: list[dict], micro_rows: list[dict], rounds: int)
              "| case | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
     for row in rows:
         if "skipped" in row:
-            lines.append(f"| {row['case']} | skipped: {row['skipped']} |" + " |" * (len(names) - 1))
+            lines.append(skipped_row(row["case"], row["skipped"], len(names) + 1))
             continue
         cells = []
         for variant in names:
@@ -820,7 +825,7 @@ def alternatives_markdown(rows: list[dict], micro_rows: list[dict], rounds: int)
               "| micro-benchmark | eager | lazyhook | ratio |", "| --- | ---: | ---: | ---: |"]
     for row in micro_rows:
         if "skipped" in row:
-            lines.append(f"| {row['case']} | skipped: {row['skipped']} | | |")
+            lines.append(skipped_row(row["case"], row["skipped"], 4))
         else:
             lines.append(f"| {row['case']} | {row['eager_ms']:.2f} ms | {row['lazyhook_ms']:.2f} ms | {row['ratio']:.3f} |")
     return "\n".join(lines)
@@ -886,7 +891,7 @@ def markdown(rows: list[dict], rounds: int) -> str:
     ]
     for row in rows:
         if "skipped" in row:
-            lines.append(f"| `{row['case']}` | skipped: {row['skipped']} | | | | | | |")
+            lines.append(skipped_row(f"`{row['case']}`", row["skipped"], 8))
             continue
         e, z, f = row["eager"], row["lazyhook"], row["floor"]
         pct = row["lazy_over_floor_pct_of_eager"]
