@@ -36,6 +36,7 @@ def test_the_importer_probe_skips_exactly_the_import_systems_frames():
     import lazyhook
 
     seen = []
+    listed = ["lazyhook_probe_listed"]  # this module's __lazy_modules__ while the probe runs
 
     class Probe:
         def find_spec(self, name, path=None, target=None):
@@ -44,10 +45,11 @@ def test_the_importer_probe_skips_exactly_the_import_systems_frames():
                 for depth in range(1, 1 + _cpython.IMPORT_SYSTEM_FRAMES):  # (3.11: a comprehension is a frame)
                     skipped.add(sys._getframe(depth).f_code.co_filename)
                 seen.append((skipped <= _cpython.BOOTSTRAP_FILES, _cpython.importer_name(0),
-                             lazyhook._importer_namespace(0) is globals()))
+                             lazyhook._importer_lazy_modules() is listed))
             return None
 
     sys.meta_path.insert(0, Probe())
+    globals()["__lazy_modules__"] = listed
     try:
         with pytest.raises(ModuleNotFoundError):
             import lazyhook_probe_target  # noqa: F401
@@ -57,6 +59,7 @@ def test_the_importer_probe_skips_exactly_the_import_systems_frames():
             importlib.import_module("lazyhook_probe_target")
     finally:
         del sys.meta_path[0]
+        del globals()["__lazy_modules__"]
     assert seen == [(True, __name__, True), (True, __name__, True), (True, "importlib", False)]
     assert _cpython.importer_name is lazyhook._importer_name
 

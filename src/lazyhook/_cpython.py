@@ -13,7 +13,7 @@ import sys
 import _frozen_importlib as _bootstrap
 
 # The import system's frames, and the probes that skip them to find the importing
-# module (``importer_name(depth)``, the fast path's ``_importer_namespace``): defined in the start-up module,
+# module (``importer_name(depth)``, the fast path's ``_importer_lazy_modules``): defined in the start-up module,
 # ``lazyhook/__init__.py``, whose finder fast path needs them before anything else of
 # lazyhook is imported; every other use goes through these names.
 from . import _BOOTSTRAP_FILES as BOOTSTRAP_FILES, _BOOTSTRAP_MODULES as BOOTSTRAP_MODULES, \
