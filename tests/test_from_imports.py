@@ -32,6 +32,14 @@ PKG = {
     "listed/part.py": "import _trace; _trace.hit(__name__)\nPART = 'part'\n",
     "other/__init__.py": "import _trace; _trace.hit(__name__)\nOTHER = 'other'\n",
     "mid.py": "import _trace; _trace.hit(__name__)\nfrom pk import VALUE\n",
+    "swapper.py": """
+        import sys, types, _trace
+        __lazy_modules__ = ["other"]
+        sys.modules[__name__] = types.SimpleNamespace(swapped=True)
+        from other import OTHER
+        _trace.swapper_saw = list(_trace.events)
+        _trace.swapper_value = OTHER
+        """,
 }
 
 
@@ -312,6 +320,22 @@ result["values"] = [listed.LISTED, PART]
 result["after"] = list(_trace.events)
 """, packages=())
     assert res == {"before": ["other"], "values": ["listed", "part"], "after": ["other", "listed", "listed.part"]}
+
+
+def test_lazy_modules_is_read_from_the_importing_code_s_own_globals(runner):
+    """Code run by ``exec()`` with globals of its own, and a module that replaced itself in
+    ``sys.modules`` with another object, list what they defer in the globals their code
+    runs in: 3.15 reads those, whatever ``sys.modules`` holds under the module's name."""
+    res = run(runner, """
+code = "import _trace\\n__lazy_modules__ = ['listed']\\nfrom listed import LISTED\\nbefore = list(_trace.events)\\nvalue = LISTED\\n"
+namespace = {"__name__": "lazyhook_exec_namespace"}
+exec(code, namespace)
+result["exec"] = [namespace["before"], namespace["value"]]
+import swapper
+result["swapper"] = [_trace.swapper_saw, _trace.swapper_value, swapper.swapped]
+result["ran"] = list(_trace.events)
+""", packages=())
+    assert res == {"exec": [[], "listed"], "swapper": [["listed"], "other", True], "ran": ["listed", "other"]}
 
 
 def test_lazy_modules_names_the_target_module_exactly(runner):

@@ -238,11 +238,17 @@ if hasattr(sys, "_getframemodulename"):
         except ValueError:
             return None
         module = _modules.get(name)
-        if module is None:
-            return None
-        try:  # past a pending module's __getattribute__, which would load it
-            return _namespace_of(module).get("__lazy_modules__")
-        except TypeError:  # replaced in sys.modules by an object that is no module
+        if module is not None:
+            try:  # past a pending module's __getattribute__, which would load it
+                return _namespace_of(module).get("__lazy_modules__")
+            except TypeError:
+                pass
+        # Not a module in sys.modules under its name (code run by exec() with globals of its
+        # own, a module that replaced itself with another object): the frame's own globals,
+        # which 3.15 reads; rare enough for the one frame object this materialises.
+        try:
+            return sys._getframe(depth).f_globals.get("__lazy_modules__")
+        except ValueError:
             return None
 else:
     def _importer_frame(depth: int):
