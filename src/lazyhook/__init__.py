@@ -227,8 +227,9 @@ if hasattr(sys, "_getframemodulename"):
 
     def _importer_lazy_modules(_name=sys._getframemodulename, _modules=sys.modules,
                                _namespace_of=type(sys).__dict__["__dict__"].__get__):
-        """The ``__lazy_modules__`` of the module importing, asked by ``find_spec`` (its caller):
-        in one frame, with no allocation (two nested helper calls were half of its cost)."""
+        """The ``__lazy_modules__`` of the module importing, asked by ``find_spec`` (its caller)
+        at every import the policy does not name: one frame, and no allocation while
+        ``sys.modules`` holds the importer under its name."""
         try:
             depth = 2 + _IMPORT_SYSTEM_FRAMES
             name = _name(depth)
