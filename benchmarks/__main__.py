@@ -45,21 +45,45 @@ FROM_CASES = {
 }
 
 
-def measure(code: str, env: dict[str, str]) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS (KiB) and minor page faults of one fresh ``python -c code``.
+def measure(code: str, env: dict[str, str], phased: bool = False) -> tuple[float, int, int, tuple | None]:
+    """Wall seconds, peak RSS (KiB) and minor page faults of one fresh ``python -c code``;
+    for ``phased`` code (``PHASE_BEGIN`` ... ``PHASE_END``), also its wall time split into
+    start-up, script and exit (seconds).
 
     The faults are the kernel's share that instruction counts leave out: before CPython
     gh-142183 (3.11, 3.12, and 3.13 releases before its backport) the interpreter maps a
     new frame-stack chunk, and faults its pages in, whenever a call crosses the end of
     one, so the same import faults more or less by call depth alone."""
+    began = time.time()
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env,
+                            stdout=subprocess.PIPE if phased else subprocess.DEVNULL)
+    written = proc.stdout.read() if phased else b""
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    ended = time.time()
+    if phased:
+        proc.stdout.close()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark process failed ({proc.returncode}): {code!r}")
-    return wall, usage.ru_maxrss, usage.ru_minflt
+    phases = None
+    if phased:
+        script_began, script_ended = map(float, written.split()[-2:])
+        phases = (script_began - began, script_ended - script_began, ended - script_ended)
+    return wall, usage.ru_maxrss, usage.ru_minflt, phases
+
+
+# Where an import-then-use difference lies: a phased process writes the wall-clock times
+# (``time.time()``, the clock ``measure`` reads around it) at which its script began and
+# ended, so its wall time splits into start-up (interpreter and site), the script
+# (lazyhook's import and install included where it has them), and exit.
+PHASE_BEGIN = "import time as _phase_clock\n_phase_began = _phase_clock.time()\n"
+PHASE_END = "\nimport os as _phase_os\n_phase_os.write(1, f'{_phase_began!r} {_phase_clock.time()!r}'.encode())\n"
+
+
+def phased(code: str) -> str:
+    return PHASE_BEGIN + code + PHASE_END
 
 
 def interleaved(runs: dict, rounds: int) -> dict[str, list]:
@@ -85,20 +109,34 @@ def interleaved(runs: dict, rounds: int) -> dict[str, list]:
     return samples
 
 
-def run_variants(variants: dict[str, tuple[str, dict]], rounds: int) -> dict[str, dict]:
-    samples = interleaved({name: (lambda c=code, e=env: measure(c, e)) for name, (code, env) in variants.items()},
-                          rounds)
+def run_variants(variants: dict[str, tuple[str, dict]], rounds: int, phased_variants=frozenset()) -> dict[str, dict]:
+    """Each variant's medians; the ``phased_variants`` (code written with ``phased``) keep
+    each round's start-up, script and exit too (``phase_deltas``)."""
+    samples = interleaved({name: (lambda c=code, e=env, p=name in phased_variants: measure(c, e, p))
+                           for name, (code, env) in variants.items()}, rounds)
     out = {}
     for name, values in samples.items():
-        walls = [w for w, _, _ in values]
+        walls = [w for w, _, _, _ in values]
         out[name] = {
             "walls_ms": [w * 1000 for w in walls],
             "wall_median_ms": statistics.median(walls) * 1000,
             "wall_min_ms": min(walls) * 1000,
-            "rss_median_mib": statistics.median(r for _, r, _ in values) / 1024,
-            "minor_faults_median": statistics.median(f for _, _, f in values),
+            "rss_median_mib": statistics.median(r for _, r, _, _ in values) / 1024,
+            "minor_faults_median": statistics.median(f for _, _, f, _ in values),
         }
+        if name in phased_variants:
+            out[name]["phases_ms"] = [[1000 * t for t in phases] for _, _, _, phases in values]
     return out
+
+
+def phase_deltas(samples: dict, name: str, base: str) -> dict[str, float]:
+    """Milliseconds ``name`` takes over ``base`` in each phase (the median of each round's
+    difference), and the script's ratio (the median of each round's ratio)."""
+    pairs = list(zip(samples[name]["phases_ms"], samples[base]["phases_ms"]))
+    deltas = {phase: statistics.median(a[i] - b[i] for a, b in pairs)
+              for i, phase in enumerate(("start-up", "script", "exit"))}
+    deltas["script ratio"] = statistics.median(a[1] / b[1] for a, b in pairs)
+    return deltas
 
 
 def available(module: str) -> bool:
@@ -183,16 +221,17 @@ def from_import_cases(rounds: int, only: str | None) -> list[dict]:
                            rounds * CHEAP_ROUNDS_FACTOR)
         res.update(run_variants({
             "eager": (statement, clean_env()),
-            "eager+use": (f"{statement}\n{use}", clean_env()),
-            "lazyhook+use": (f"{install}{statement}\n{use}", clean_env()),
-            "eager+use deeper": (DEEPER.format(depth=LAZY_LOAD_DEPTH, code=f"{statement}\n{use}"), clean_env()),
-        }, rounds))
+            "eager+use": (phased(f"{statement}\n{use}"), clean_env()),
+            "lazyhook+use": (phased(f"{install}{statement}\n{use}"), clean_env()),
+            "eager+use deeper": (phased(DEEPER.format(depth=LAZY_LOAD_DEPTH, code=f"{statement}\n{use}")), clean_env()),
+        }, rounds, phased_variants={"eager+use", "lazyhook+use", "eager+use deeper"}))
         eager_over = res["eager"]["wall_median_ms"] - res["floor"]["wall_median_ms"]
         lazy_over = paired_over(res, "lazyhook")
         rows.append({"case": case, **res, "lazy_over_floor_ms": lazy_over,
                      "lazy_over_floor_pct_of_eager": 100 * lazy_over / eager_over if eager_over > 0 else None,
                      "use_ratio": paired_ratio(res, "lazyhook+use", "eager+use"),
-                     "deeper_ratio": paired_ratio(res, "eager+use deeper", "eager+use")})
+                     "deeper_ratio": paired_ratio(res, "eager+use deeper", "eager+use"),
+                     "use_phases": phase_deltas(res, "lazyhook+use", "eager+use")})
     return rows
 
 
@@ -399,7 +438,13 @@ def from_import_markdown(rows: list[dict], read: dict, rounds: int) -> str:
                           f"{faults(row, 'lazyhook+use')}, eager + use deeper {faults(row, 'eager+use deeper')}"
                           for row in rows if "deeper_ratio" in row)
               + ". Where the deeper control faults as much more as lazyhook does, the difference is the frame-stack "
-                "chunks of gh-142183, not lazyhook's work."]
+                "chunks of gh-142183, not lazyhook's work.", "",
+              "Where the import-then-use difference lies (each process writes when its script began and ended; "
+              "lazyhook + use minus eager + use, medians of per-round differences): "
+              + "; ".join(f"`{row['case']}` start-up {p['start-up']:+.2f} ms, script {p['script']:+.2f} ms "
+                          f"(×{p['script ratio']:.3f}; lazyhook's import and install are in it), exit {p['exit']:+.2f} ms"
+                          for row in rows if "use_phases" in row for p in (row["use_phases"],))
+              + "."]
     lines += ["", f"Reading a from-imported global in a function (one process; {10 * rounds} rounds of 10^6 reads of "
                   f"each, alternating which goes first; times per 10^7 reads): bound eagerly {read['eager_s'] * 1000:.1f} ms, "
                   f"bound lazily and used once {read['lazy_s'] * 1000:.1f} ms: ×{read['ratio']:.3f} (median of the "
