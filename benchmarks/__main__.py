@@ -47,7 +47,7 @@ FROM_CASES = {
 
 def measure(code: str, env: dict[str, str], phased: bool = False) -> tuple[float, int, int, tuple | None]:
     """Wall seconds, peak RSS (KiB) and minor page faults of one fresh ``python -c code``;
-    for ``phased`` code (``PHASE_BEGIN`` ... ``PHASE_END``), also its wall time split into
+    for ``phased`` code (``with_phases``), also its wall time split into
     start-up, script and exit (seconds).
 
     The faults are the kernel's share that instruction counts leave out: before CPython
@@ -82,7 +82,8 @@ PHASE_BEGIN = "import time as _phase_clock\n_phase_began = _phase_clock.time()\n
 PHASE_END = "\nimport os as _phase_os\n_phase_os.write(1, f'{_phase_began!r} {_phase_clock.time()!r}'.encode())\n"
 
 
-def phased(code: str) -> str:
+def with_phases(code: str) -> str:
+    """``code`` as a process that writes when its script began and ended (``measure``)."""
     return PHASE_BEGIN + code + PHASE_END
 
 
@@ -110,7 +111,7 @@ def interleaved(runs: dict, rounds: int) -> dict[str, list]:
 
 
 def run_variants(variants: dict[str, tuple[str, dict]], rounds: int, phased_variants=frozenset()) -> dict[str, dict]:
-    """Each variant's medians; the ``phased_variants`` (code written with ``phased``) keep
+    """Each variant's medians; the ``phased_variants`` (code written with ``with_phases``) keep
     each round's start-up, script and exit too (``phase_deltas``)."""
     samples = interleaved({name: (lambda c=code, e=env, p=name in phased_variants: measure(c, e, p))
                            for name, (code, env) in variants.items()}, rounds)
@@ -221,9 +222,9 @@ def from_import_cases(rounds: int, only: str | None) -> list[dict]:
                            rounds * CHEAP_ROUNDS_FACTOR)
         res.update(run_variants({
             "eager": (statement, clean_env()),
-            "eager+use": (phased(f"{statement}\n{use}"), clean_env()),
-            "lazyhook+use": (phased(f"{install}{statement}\n{use}"), clean_env()),
-            "eager+use deeper": (phased(DEEPER.format(depth=LAZY_LOAD_DEPTH, code=f"{statement}\n{use}")), clean_env()),
+            "eager+use": (with_phases(f"{statement}\n{use}"), clean_env()),
+            "lazyhook+use": (with_phases(f"{install}{statement}\n{use}"), clean_env()),
+            "eager+use deeper": (with_phases(DEEPER.format(depth=LAZY_LOAD_DEPTH, code=f"{statement}\n{use}")), clean_env()),
         }, rounds, phased_variants={"eager+use", "lazyhook+use", "eager+use deeper"}))
         eager_over = res["eager"]["wall_median_ms"] - res["floor"]["wall_median_ms"]
         lazy_over = paired_over(res, "lazyhook")
