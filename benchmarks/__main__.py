@@ -110,10 +110,10 @@ def interleaved(runs: dict, rounds: int) -> dict[str, list]:
     return samples
 
 
-def run_variants(variants: dict[str, tuple[str, dict]], rounds: int, phased_variants=frozenset()) -> dict[str, dict]:
-    """Each variant's medians; the ``phased_variants`` (code written with ``with_phases``) keep
+def run_variants(variants: dict[str, tuple[str, dict]], rounds: int) -> dict[str, dict]:
+    """Each variant's medians; a variant whose code is written with ``with_phases`` keeps
     each round's start-up, script and exit too (``phase_deltas``)."""
-    samples = interleaved({name: (lambda c=code, e=env, p=name in phased_variants: measure(c, e, p))
+    samples = interleaved({name: (lambda c=code, e=env: measure(c, e, c.startswith(PHASE_BEGIN)))
                            for name, (code, env) in variants.items()}, rounds)
     out = {}
     for name, values in samples.items():
@@ -125,7 +125,7 @@ def run_variants(variants: dict[str, tuple[str, dict]], rounds: int, phased_vari
             "rss_median_mib": statistics.median(r for _, r, _, _ in values) / 1024,
             "minor_faults_median": statistics.median(f for _, _, f, _ in values),
         }
-        if name in phased_variants:
+        if values[0][3] is not None:
             out[name]["phases_ms"] = [[1000 * t for t in phases] for _, _, _, phases in values]
     return out
 
@@ -225,7 +225,7 @@ def from_import_cases(rounds: int, only: str | None) -> list[dict]:
             "eager+use": (with_phases(f"{statement}\n{use}"), clean_env()),
             "lazyhook+use": (with_phases(f"{install}{statement}\n{use}"), clean_env()),
             "eager+use deeper": (with_phases(DEEPER.format(depth=LAZY_LOAD_DEPTH, code=f"{statement}\n{use}")), clean_env()),
-        }, rounds, phased_variants={"eager+use", "lazyhook+use", "eager+use deeper"}))
+        }, rounds))
         eager_over = res["eager"]["wall_median_ms"] - res["floor"]["wall_median_ms"]
         lazy_over = paired_over(res, "lazyhook")
         rows.append({"case": case, **res, "lazy_over_floor_ms": lazy_over,
