@@ -794,3 +794,49 @@ print(json.dumps({"outcomes": outcomes, "bad_runs": _trace.events.count("pkg.bad
 """))
     assert res == {"outcomes": [["pkg.other.Y", 2], ["leaf.Z", "bad body failed"], ["leaf.Z", "bad body failed"]],
                    "bad_runs": 2, "leaf_runs": 0}
+
+
+# A body that calls a small function in a loop at every depth from 0 to 299: somewhere in
+# that range the loop's calls cross the end of a chunk of the frame stack, wherever the
+# body starts (a 16 KiB chunk holds fewer than 300 of these frames).
+FRAME_STACK_SCAN = """
+import resource
+def leaf():
+    return None
+def at_depth(depth):
+    if depth:
+        return at_depth(depth - 1)
+    for _ in range(500):
+        leaf()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for depth in range(300):
+    at_depth(depth)
+FAULTS = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+"""
+
+
+@pytest.mark.skipif(NATIVE, reason="3.15's interpreter runs deferred bodies itself")
+@pytest.mark.skipif(sys.platform != "linux", reason="counts minor page faults (getrusage)")
+@pytest.mark.parametrize("statement, use", [
+    ("import scan", "scan.FAULTS"),
+    ("from scan import FAULTS", "FAULTS"),
+])
+@pytest.mark.parametrize("use_depth", [0, 7, 40])
+def test_a_deferred_body_runs_on_a_frame_stack_chunk_of_its_own(runner, statement, use, use_depth):
+    """Before CPython gh-142183 (3.11, 3.12, 3.13.0) a call that crosses the end of a
+    frame-stack chunk maps a new chunk, faults its first page in and unmaps it on return,
+    at every iteration of a loop that sits there; a deferred body runs deeper than eager,
+    so which of its loops sit there changed with the depth of the first use (about 6,000
+    unmaps against 760 for scipy).  A deferred body starts a fresh chunk with room above
+    it, so the scan never crosses an end: a handful of faults whatever the depth of the
+    use, where an end crossed in the scan costs one fault per call (500 or more)."""
+    runner.packages({"scan.py": FRAME_STACK_SCAN})
+    res = out(runner.run(f"""
+import json, lazyhook
+lazyhook.install(["scan"])
+{statement}
+def use_at(depth):
+    return use_at(depth - 1) if depth else {use}
+print(json.dumps({{"faults": use_at({use_depth})}}))
+"""))
+    assert res["faults"] < 250, res

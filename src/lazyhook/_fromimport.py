@@ -63,7 +63,7 @@ def _import_value(key: LazyName, _frame=None):
     resolving.append(get_ident())
     try:
         _raise_unraised(state)
-        return type(_import_value)(code, namespace)()
+        return _cpython.on_fresh_frame_stack(type(_import_value)(code, namespace))
     except ImportError as error:
         note = f"lazily imported by `{statement}` at {file}:{line}"
         if note not in (getattr(error, "__notes__", None) or ()):

@@ -361,7 +361,7 @@ def load(entry: Entry, attr: str, frame, site: tuple[str, int, str] | None = Non
                     other.thread_name = _thread_name()
                     if other.first_use is None:
                         other.first_use = entry.first_use
-                    _exec(other)
+                    _cpython.on_fresh_frame_stack(_exec, other)
                     done.append(other)
                 finally:
                     lock.release()
