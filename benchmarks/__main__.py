@@ -432,18 +432,20 @@ def from_import_markdown(rows: list[dict], read: dict, rounds: int) -> str:
                   "deferred body, against eager + use at module level (median of per-round ratios): "
                   + ", ".join(f"`{row['case']}` ×{row['deeper_ratio']:.3f}" for row in rows if "deeper_ratio" in row)
                   + ". Where it is far from ×1.000, the interpreter itself runs the same import at a different speed "
-                  "by call depth (CPython gh-142183, fixed in 2026 and backported to 3.14 and 3.13), and the lazy ratio "
-                  "carries the same effect.", "",
+                  "by call depth (CPython gh-142183, fixed in 2026 and backported to 3.14 and 3.13); lazyhook runs a "
+                  "deferred body on a frame-stack chunk of its own (docs/how-it-works.md), so the lazy ratio does not "
+                  "carry that effect, while eager + use carries whatever its own depth gives it.", "",
               "Minor page faults (medians), which instruction counts leave out: "
               + "; ".join(f"`{row['case']}` eager + use {faults(row, 'eager+use')}, lazyhook + use "
                           f"{faults(row, 'lazyhook+use')}, eager + use deeper {faults(row, 'eager+use deeper')}"
                           for row in rows if "deeper_ratio" in row)
-              + ". Where the deeper control faults as much more as lazyhook does, the difference is the frame-stack "
-                "chunks of gh-142183, not lazyhook's work.", "",
+              + ". Where the deeper control faults thousands of pages more than eager + use, that is the frame-stack "
+                "chunks of gh-142183 being mapped again and again; a deferred body starts a chunk of its own.", "",
               "Where the import-then-use difference lies (each process writes when its script began and ended; "
-              "lazyhook + use minus eager + use, medians of per-round differences): "
+              "lazyhook + use minus eager + use, medians of per-round differences; lazyhook's import and install "
+              "are in the script): "
               + "; ".join(f"`{row['case']}` start-up {p['start-up']:+.2f} ms, script {p['script']:+.2f} ms "
-                          f"(×{p['script ratio']:.3f}; lazyhook's import and install are in it), exit {p['exit']:+.2f} ms"
+                          f"(×{p['script ratio']:.3f}), exit {p['exit']:+.2f} ms"
                           for row in rows if "use_phases" in row for p in (row["use_phases"],))
               + "."]
     lines += ["", f"Reading a from-imported global in a function (one process; {10 * rounds} rounds of 10^6 reads of "
