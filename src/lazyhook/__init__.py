@@ -317,6 +317,8 @@ class LazyFinder:
                     return None
                 elif not _importer_lazy_modules():
                     return None
+            elif _own_eager_import(name, name[:dot]):
+                return None
         return (_slow_path or _decision()).find_configured(self, name, path, target)
 
     def is_never_lazy(self, name: str) -> bool:
@@ -331,6 +333,27 @@ class LazyFinder:
 
     def invalidate_caches(self) -> None:
         pass
+
+
+_PENDING = "pending"  # a deferred module's state before its body runs (``_lazymodule.PENDING``)
+
+
+def _own_eager_import(name: str, top: str) -> bool:
+    """Whether a configured package is importing one of its own submodules while nothing
+    of its tree is pending: eager, answered by the other finders without the slow path.
+    The hot path while a deferred body runs (scipy.stats imports about 500 of its own
+    modules); the same answer ``_finder.find_configured`` gives, in one call instead of four."""
+    state = _state
+    if _NATIVE or state.adopt_next or state.failed or name == "importlib.util":
+        return False
+    tree = state.trees.get(top)
+    if tree:
+        for entry in tree:
+            if entry.state is _PENDING:
+                return False
+    importer = _importer_name(1)
+    return (type(importer) is str and importer.startswith(top)
+            and (len(importer) == len(top) or importer[len(top)] == "."))
 
 
 def _find_spec_elsewhere(name, path, target=None, broken_finders_answer_none: bool = False):

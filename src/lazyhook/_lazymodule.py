@@ -29,13 +29,13 @@ import sys
 from _thread import get_ident
 from time import time as _now
 
-from . import _cpython, _frames
+from . import _PENDING, _cpython, _frames
 
 ModuleType = type(sys)
 # A module's own namespace, read past any class attribute: never loads a pending module.
 _module_dict = ModuleType.__dict__["__dict__"].__get__
 
-PENDING, LOADING, LOADED, FAILED = "pending", "loading", "loaded", "failed"
+PENDING, LOADING, LOADED, FAILED = _PENDING, "loading", "loaded", "failed"  # (the finder's fast path reads PENDING)
 IMPORTED_AT = _now()  # fallback origin of report times where the process start is unknown
 
 # Attributes the import system (and tools walking sys.modules) read; a module body that
