@@ -102,6 +102,37 @@ def test_fast_path_never_delegates_for_unconfigured_modules(import_state, monkey
     assert calls == ["colorsys"]
 
 
+@pytest.mark.skipif(NATIVE, reason="3.15+: the interpreter defers; the finder records loads")
+def test_a_package_importing_itself_with_nothing_pending_skips_the_slow_path(import_state, tmp_path, monkeypatch):
+    """The finder answers a running body's imports of its own package directly (the hot
+    path of a deferred body: scipy.stats imports ~500 of its own modules); an import of
+    the same package from outside still gets the deferral decision."""
+    package = tmp_path / "selfimporting_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "import selfimporting_pkg.first\nfrom selfimporting_pkg import second\nfrom . import third\n"
+        "TOTAL = first.VALUE + second.VALUE + third.VALUE\n")
+    for index, name in enumerate(["first", "second", "third", "outside"], 1):
+        (package / f"{name}.py").write_text(f"VALUE = {index}\n")
+    sys.path.insert(0, str(tmp_path))
+    calls = []
+    original = _finder.find_configured
+
+    def spy(finder, name, path, target):
+        calls.append(name)
+        return original(finder, name, path, target)
+
+    monkeypatch.setattr(_finder, "find_configured", spy)
+    lazyhook.install(["selfimporting_pkg"])
+    namespace = module_level_import("selfimporting_pkg")
+    assert calls == ["selfimporting_pkg"] and lazyhook.is_pending("selfimporting_pkg")
+    assert use(namespace, "selfimporting_pkg").TOTAL == 6
+    assert calls == ["selfimporting_pkg"]
+    module_level_import("selfimporting_pkg.outside")
+    assert calls == ["selfimporting_pkg", "selfimporting_pkg.outside"]
+    assert lazyhook.is_pending("selfimporting_pkg.outside")
+
+
 def test_other_finders_are_asked_for_the_real_spec(import_state, tmp_path):
     """An import hook that serves modules from memory keeps working under lazyhook."""
     import importlib.abc
