@@ -78,7 +78,9 @@ def test_submodule_names_are_refused_with_the_fix(import_state):
         lazyhook.install(["torch.nn"])
 
 
-def test_fast_path_never_delegates_for_unconfigured_modules(import_state, monkeypatch):
+@pytest.fixture
+def slow_path_calls(monkeypatch) -> list:
+    """The names the finder hands to its slow path (``_finder.find_configured``), in order."""
     calls = []
     original = _finder.find_configured
 
@@ -87,6 +89,11 @@ def test_fast_path_never_delegates_for_unconfigured_modules(import_state, monkey
         return original(finder, name, path, target)
 
     monkeypatch.setattr(_finder, "find_configured", spy)
+    return calls
+
+
+def test_fast_path_never_delegates_for_unconfigured_modules(import_state, slow_path_calls):
+    calls = slow_path_calls
     lazyhook.install(["colorsys"])
     for name in ["csv", "email.mime.text", "xml.dom.minidom", "colorsysx_not_there"]:
         sys.modules.pop(name, None)
@@ -103,7 +110,7 @@ def test_fast_path_never_delegates_for_unconfigured_modules(import_state, monkey
 
 
 @pytest.mark.skipif(NATIVE, reason="3.15+: the interpreter defers; the finder records loads")
-def test_a_package_importing_itself_with_nothing_pending_skips_the_slow_path(import_state, tmp_path, monkeypatch):
+def test_a_package_importing_itself_with_nothing_pending_skips_the_slow_path(import_state, tmp_path, slow_path_calls):
     """The finder answers a running body's imports of its own package directly (the hot
     path of a deferred body: scipy.stats imports ~500 of its own modules); an import of
     the same package from outside still gets the deferral decision."""
@@ -115,14 +122,7 @@ def test_a_package_importing_itself_with_nothing_pending_skips_the_slow_path(imp
     for index, name in enumerate(["first", "second", "third", "outside"], 1):
         (package / f"{name}.py").write_text(f"VALUE = {index}\n")
     sys.path.insert(0, str(tmp_path))
-    calls = []
-    original = _finder.find_configured
-
-    def spy(finder, name, path, target):
-        calls.append(name)
-        return original(finder, name, path, target)
-
-    monkeypatch.setattr(_finder, "find_configured", spy)
+    calls = slow_path_calls
     lazyhook.install(["selfimporting_pkg"])
     namespace = module_level_import("selfimporting_pkg")
     assert calls == ["selfimporting_pkg"] and lazyhook.is_pending("selfimporting_pkg")
