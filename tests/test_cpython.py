@@ -29,27 +29,28 @@ def test_the_start_up_module_knows_the_versions_the_table_has():
 
 
 def test_the_importer_probe_skips_exactly_the_import_systems_frames():
-    """The start-up module's probes find the module whose statement is importing, through
-    every importlib frame, on every version; the frames they skip without looking are
-    importlib's own (were one not, the probe would name a module further up)."""
+    """The start-up module's probe finds the module whose statement is importing, through
+    every importlib frame, on every version; the frames it skips without looking are
+    importlib's own (were one not, the probe would name a module further up), and the
+    globals the finder's ``__lazy_modules__`` look steps past are theirs."""
     import importlib
     import lazyhook
 
     seen = []
-    listed = ["lazyhook_probe_listed"]  # this module's __lazy_modules__ while the probe runs
+    bootstrap_globals = (_cpython.BOOTSTRAP_GLOBALS, _cpython.BOOTSTRAP_EXTERNAL_GLOBALS)
 
     class Probe:
         def find_spec(self, name, path=None, target=None):
             if name == "lazyhook_probe_target":
-                skipped = set()
+                skipped = []
                 for depth in range(1, 1 + _cpython.IMPORT_SYSTEM_FRAMES):  # (3.11: a comprehension is a frame)
-                    skipped.add(sys._getframe(depth).f_code.co_filename)
-                seen.append((skipped <= _cpython.BOOTSTRAP_FILES, _cpython.importer_name(0),
-                             lazyhook._importer_lazy_modules() is listed))
+                    frame = sys._getframe(depth)
+                    skipped.append((frame.f_code.co_filename in _cpython.BOOTSTRAP_FILES,
+                                    any(frame.f_globals is each for each in bootstrap_globals)))
+                seen.append((skipped == [(True, True)] * _cpython.IMPORT_SYSTEM_FRAMES, _cpython.importer_name(0)))
             return None
 
     sys.meta_path.insert(0, Probe())
-    globals()["__lazy_modules__"] = listed
     try:
         with pytest.raises(ModuleNotFoundError):
             import lazyhook_probe_target  # noqa: F401
@@ -59,9 +60,9 @@ def test_the_importer_probe_skips_exactly_the_import_systems_frames():
             importlib.import_module("lazyhook_probe_target")
     finally:
         del sys.meta_path[0]
-        del globals()["__lazy_modules__"]
-    assert seen == [(True, __name__, True), (True, __name__, True), (True, "importlib", False)]
+    assert seen == [(True, __name__), (True, __name__), (True, "importlib")]
     assert _cpython.importer_name is lazyhook._importer_name
+    assert _cpython.FIND_SPEC_TO_IMPORTER == 1 + _cpython.IMPORT_SYSTEM_FRAMES
 
 
 def test_the_bootstrap_functions_it_recognises_exist_here():

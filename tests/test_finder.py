@@ -109,6 +109,36 @@ def test_fast_path_never_delegates_for_unconfigured_modules(import_state, slow_p
     assert calls == ["colorsys"]
 
 
+def test_the_fast_path_reads_lazy_modules_of_the_frame_that_imports(import_state, tmp_path, slow_path_calls):
+    """An import the policy does not name reaches the slow path exactly when the frame
+    whose statement imports (past importlib's frames: a parent's import,
+    ``_handle_fromlist``) has a non-empty ``__lazy_modules__``; ``importlib.import_module``
+    is no statement of this module's, as on 3.15."""
+    import importlib
+
+    package = tmp_path / "lazy_modules_probe_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "sub.py").write_text("VALUE = 1\n")
+    sys.path.insert(0, str(tmp_path))
+    calls = slow_path_calls
+    lazyhook.install([])  # active: __lazy_modules__ counts, nothing is configured
+    namespace = {"__name__": "lazy_modules_probe_importer", "__lazy_modules__": ["lazy_modules_probe_missing"]}
+    with pytest.raises(ModuleNotFoundError):
+        exec("import lazy_modules_probe_missing", namespace)
+    with pytest.raises(ModuleNotFoundError):
+        exec("def f():\n    return importlib.import_module('lazy_modules_probe_missing')\nf()",
+             {**namespace, "importlib": importlib})
+    exec("def f():\n    from lazy_modules_probe_pkg import sub\n    return sub\nsub = f()", namespace)
+    assert namespace["sub"].VALUE == 1
+    assert calls == ["lazy_modules_probe_missing", "lazy_modules_probe_pkg", "lazy_modules_probe_pkg.sub"]
+    del calls[:]
+    for name in ["lazy_modules_probe_pkg", "lazy_modules_probe_pkg.sub"]:
+        sys.modules.pop(name)
+    exec("from lazy_modules_probe_pkg import sub", {"__name__": "lazy_modules_probe_plain", "__lazy_modules__": []})
+    assert calls == []
+
+
 @pytest.mark.skipif(NATIVE, reason="3.15+: the interpreter defers; the finder records loads")
 def test_a_package_importing_itself_with_nothing_pending_skips_the_slow_path(import_state, tmp_path, slow_path_calls):
     """The finder answers a running body's imports of its own package directly (the hot
@@ -131,6 +161,40 @@ def test_a_package_importing_itself_with_nothing_pending_skips_the_slow_path(imp
     module_level_import("selfimporting_pkg.outside")
     assert calls == ["selfimporting_pkg", "selfimporting_pkg.outside"]
     assert lazyhook.is_pending("selfimporting_pkg.outside")
+
+
+@pytest.mark.skipif(NATIVE, reason="3.15+: the interpreter defers; the finder records loads")
+def test_a_package_importing_itself_reaches_the_slow_path_while_its_tree_is_unsettled(import_state, tmp_path,
+                                                                                      slow_path_calls):
+    """The fast path answers a package's own imports only while nothing of its tree is
+    pending and no failure is held for a next use: with either, the slow path decides
+    (it may load a pending parent first, defer, or raise the held failure)."""
+    package = tmp_path / "unsettled_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "first.py").write_text("import unsettled_pkg.helper\nVALUE = 1\n")
+    (package / "second.py").write_text("VALUE = 2\n")
+    (package / "broken.py").write_text("raise RuntimeError('broken on purpose')\n")
+    (package / "later.py").write_text("import unsettled_pkg.late_helper\nVALUE = 3\n")
+    for helper in ["helper", "late_helper"]:
+        (package / f"{helper}.py").write_text("")
+    sys.path.insert(0, str(tmp_path))
+    calls = slow_path_calls
+    lazyhook.install(["unsettled_pkg"])
+    first = module_level_import("unsettled_pkg.first")
+    module_level_import("unsettled_pkg.second")
+    del calls[:]
+    # first's body runs while second is still pending: its own import is the slow path's.
+    assert use(first, "unsettled_pkg").first.VALUE == 1
+    assert "unsettled_pkg.helper" in calls
+    assert not lazyhook.is_pending("unsettled_pkg.second")
+    with pytest.raises(lazyhook.LazyImportError, match="broken on purpose"):
+        use(module_level_import("unsettled_pkg.broken"), "unsettled_pkg").broken.VALUE
+    # Nothing pending, a failure held: later's own import is still the slow path's.
+    later = module_level_import("unsettled_pkg.later")
+    del calls[:]
+    assert use(later, "unsettled_pkg").later.VALUE == 3
+    assert calls == ["unsettled_pkg.late_helper"]
 
 
 def test_other_finders_are_asked_for_the_real_spec(import_state, tmp_path):

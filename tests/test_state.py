@@ -24,8 +24,11 @@ if hasattr(sys, "set_lazy_imports"):
 OWN = [m for name, m in sorted(sys.modules.items()) if name.startswith("lazyhook")]
 MUTABLE = (dict, list, set)
 
+NAMESPACES = {id(vars(m)) for m in list(sys.modules.values()) if hasattr(m, "__dict__")}  # the import system's, held to compare
+
 def containers():
-    return {f"{m.__name__}.{k}": type(v)(v) for m in OWN for k, v in vars(m).items() if type(v) in MUTABLE}
+    return {f"{m.__name__}.{k}": type(v)(v) for m in OWN for k, v in vars(m).items()
+            if type(v) in MUTABLE and id(v) not in NAMESPACES}
 
 before = containers()
 handle = lazyhook.install(["heavy", "fromsrc", "broken", "unused"])

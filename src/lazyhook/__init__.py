@@ -12,6 +12,7 @@ entry point for assertion rewriting and warns when the package was imported firs
 
 import sys
 from _thread import RLock
+from sys import _getframe
 
 __all__ = [
     "Installation", "LazyImportError", "PolicyError", "attach", "events", "install", "is_pending",
@@ -224,56 +225,23 @@ if hasattr(sys, "_getframemodulename"):
         except ValueError:
             return None
         return name
-
-    def _importer_lazy_modules(_name=sys._getframemodulename, _modules=sys.modules,
-                               _namespace_of=type(sys).__dict__["__dict__"].__get__):
-        """The ``__lazy_modules__`` of the module importing, asked by ``find_spec`` (its caller)
-        at every import the policy does not name: one frame, and no allocation while
-        ``sys.modules`` holds the importer under its name."""
-        try:
-            depth = 2 + _IMPORT_SYSTEM_FRAMES
-            name = _name(depth)
-            while name in _BOOTSTRAP_MODULES:
-                depth += 1
-                name = _name(depth)
-        except ValueError:
-            return None
-        module = _modules.get(name)
-        if module is not None:
-            try:  # past a pending module's __getattribute__, which would load it
-                return _namespace_of(module).get("__lazy_modules__")
-            except TypeError:
-                pass
-        # Not a module in sys.modules under its name (code run by exec() with globals of its
-        # own, a module that replaced itself with another object): the frame's own globals,
-        # which 3.15 reads; rare enough for the one frame object this materialises.
-        try:
-            return sys._getframe(depth).f_globals.get("__lazy_modules__")
-        except ValueError:
-            return None
 else:
-    def _importer_frame(depth: int):
+    def _importer_name(depth: int) -> "str | None":
         try:
             frame = sys._getframe(depth + 2 + _IMPORT_SYSTEM_FRAMES)
         except ValueError:
             return None
         while frame is not None and frame.f_code.co_filename in _BOOTSTRAP_FILES:
             frame = frame.f_back
-        return frame
-
-    def _importer_name(depth: int) -> "str | None":
-        frame = _importer_frame(depth + 1)
         return frame.f_globals.get("__name__") if frame is not None else None
 
-    def _importer_lazy_modules(_getframe=sys._getframe):
-        """The ``__lazy_modules__`` of the module importing, asked by ``find_spec`` (its caller)."""
-        try:
-            frame = _getframe(2 + _IMPORT_SYSTEM_FRAMES)
-        except ValueError:
-            return None
-        while frame is not None and frame.f_code.co_filename in _BOOTSTRAP_FILES:
-            frame = frame.f_back
-        return frame.f_globals.get("__lazy_modules__") if frame is not None else None
+
+# The globals of the import system's own frames, which the finder's ``__lazy_modules__``
+# look steps past (by identity: one comparison per frame, no string read).
+_BOOTSTRAP_GLOBALS = sys.modules["_frozen_importlib"].__dict__
+_BOOTSTRAP_EXTERNAL_GLOBALS = sys.modules["_frozen_importlib_external"].__dict__
+# From the finder's ``find_spec`` frame to the frame whose statement imported.
+_FIND_SPEC_TO_IMPORTER = 1 + _IMPORT_SYSTEM_FRAMES
 
 
 # lazyhook._finder (the deferral decision), once the first configured import needed it.
@@ -283,10 +251,10 @@ _slow_path = None
 class LazyFinder:
     """Hands out lazily loading specs for the configured top-level packages.
 
-    The fast path is one set lookup for every module that is not configured: no I/O, no
-    lock, no allocation (a submodule of an unconfigured package costs one slice; while
-    ``__lazy_modules__`` counts, one look at the importer's globals).  What happens for
-    a configured name is ``_finder.find_configured``.
+    The fast path is one set lookup and one ``startswith`` for every module that is not
+    configured: no I/O, no lock, no allocation (while ``__lazy_modules__`` counts, one
+    look at the importing frame's globals).  What happens for a configured name is
+    ``_finder.find_configured``.
     """
 
     def __init__(self) -> None:
@@ -294,6 +262,10 @@ class LazyFinder:
         # What find_spec looks at: the configured roots, plus (after uninstall) the roots
         # of trees still pending, whose eager submodule imports must load parents first.
         self.watched: set[str] = set()
+        self.subtrees: tuple[str, ...] = ()  # "<name>." for each top-level name watched
+        # "<root>." for each tree whose own imports find_spec must not answer itself
+        # (something of it is pending), or "" (all of them): ``trees_changed``.
+        self.busy_subtrees: tuple[str, ...] = ("",)
         self.never_lazy: frozenset[str] = frozenset()
         self.policy: Policy | None = None  # the resolved policy last installed, for status
         self.profile_all = False  # `lazyhook suggest`: every third-party package is lazy
@@ -306,20 +278,78 @@ class LazyFinder:
         self.eager_imports: dict[str, tuple[str, str, int]] = {}
 
     def find_spec(self, name, path=None, target=None):
-        watched = self.watched
-        if name not in watched:
-            dot = name.find(".")
-            if dot < 0 or name[:dot] not in watched:
-                if self.profile_all:  # (_apply imported the slow path for it)
-                    if not _slow_path.adopt_for_profile(self, name if dot < 0 else name[:dot]):
-                        return None
-                elif not self.lazy_modules:
-                    return None
-                elif not _importer_lazy_modules():
-                    return None
-            elif _own_eager_import(name, name[:dot]):
+        # Runs at every import the program makes, between the import system's own work,
+        # where each further call or object touched costs more than its instructions
+        # (docs/performance.md): hence one function, and the importing frame read once.
+        if name in self.watched:
+            return (_slow_path or _decision()).find_configured(self, name, path, target)
+        own = name.startswith(self.subtrees)
+        if own:  # a submodule of a watched package
+            if name.startswith(self.busy_subtrees):
+                return (_slow_path or _decision()).find_configured(self, name, path, target)
+        elif self.profile_all:  # (_apply imported the slow path for it)
+            if not _slow_path.adopt_for_profile(self, name.partition(".")[0]):
                 return None
+            return _slow_path.find_configured(self, name, path, target)
+        elif not self.lazy_modules:
+            return None
+        # The frame whose statement imported, past importlib's (a parent's import,
+        # ``_handle_fromlist``, ``import_module``).
+        try:
+            frame = _getframe(_FIND_SPEC_TO_IMPORTER)
+        except ValueError:
+            frame = None
+        else:
+            namespace = frame.f_globals
+            while namespace is _BOOTSTRAP_GLOBALS or namespace is _BOOTSTRAP_EXTERNAL_GLOBALS:
+                frame = frame.f_back
+                if frame is None:
+                    break
+                namespace = frame.f_globals
+        if own:
+            # The package importing its own submodule while nothing of its tree is pending:
+            # eager, and the other finders answer it (scipy.stats's body imports ~500 of its
+            # own modules).  The slow path would answer the same, in four calls.
+            importer = namespace.get("__name__") if frame is not None else None
+            dot = name.index(".")
+            if (type(importer) is str and importer.startswith(name[:dot])
+                    and (len(importer) == dot or importer[dot] == ".")):
+                return None
+        elif frame is None or not namespace.get("__lazy_modules__"):
+            return None  # PEP 810 reads the importing frame's globals for __lazy_modules__
         return (_slow_path or _decision()).find_configured(self, name, path, target)
+
+    def watch(self, name: str) -> None:
+        """Send imports of ``name`` (and, for a top-level name, of its submodules) to ``find_configured``."""
+        with _state.lock:
+            self.watch_only(self.watched | {name})
+
+    def unwatch(self, name: str) -> None:
+        with _state.lock:
+            self.watch_only(self.watched - {name})
+
+    def watch_only(self, names: "set[str]") -> None:
+        # A new set each time, never changed in place: find_spec reads it without the
+        # lock.  ``subtrees`` lets it test a dotted name with one ``str.startswith``, not
+        # a slice of every name imported.
+        with _state.lock:
+            self.subtrees = tuple(f"{name}." for name in names if "." not in name)
+            self.watched = set(names)
+            self.trees_changed()
+
+    def trees_changed(self) -> None:
+        """Recompute ``busy_subtrees`` after anything the own-import answer depends on
+        changed: a module of a tree deferred, revived or loading, a failure held for its
+        next use, a child to adopt.  Called where the change is made, under the lock, so
+        no thread's next import sees the change without it.  Missing a change that
+        settles a tree costs speed only (its own imports take the slow path)."""
+        state = _state
+        with state.lock:
+            if _NATIVE or state.adopt_next or state.failed:
+                self.busy_subtrees = ("",)  # every name: the slow path looks at those first
+            else:
+                self.busy_subtrees = tuple(f"{root}." for root, tree in state.trees.items()
+                                           if any(entry.state is _PENDING for entry in tree))
 
     def is_never_lazy(self, name: str) -> bool:
         for excluded in self.never_lazy:
@@ -338,22 +368,12 @@ class LazyFinder:
 _PENDING = "pending"  # a deferred module's state before its body runs (``_lazymodule.PENDING``)
 
 
-def _own_eager_import(name: str, top: str) -> bool:
-    """Whether a configured package is importing one of its own submodules while nothing
-    of its tree is pending: eager, answered by the other finders without the slow path.
-    The hot path while a deferred body runs (scipy.stats imports about 500 of its own
-    modules); the same answer ``_finder.find_configured`` gives, in one call instead of four."""
-    state = _state
-    if _NATIVE or state.adopt_next or state.failed or name == "importlib.util":
-        return False
-    tree = state.trees.get(top)
-    if tree:
-        for entry in tree:
-            if entry.state is _PENDING:
-                return False
-    importer = _importer_name(1)
-    return (type(importer) is str and importer.startswith(top)
-            and (len(importer) == len(top) or importer[len(top)] == "."))
+def _trees_changed() -> None:
+    """``LazyFinder.trees_changed`` of the finder in place, if any (the lazy-module core
+    calls it wherever an entry's state, a held failure or a child to adopt changes)."""
+    finder = _state.finder
+    if finder is not None:
+        finder.trees_changed()
 
 
 def _find_spec_elsewhere(name, path, target=None, broken_finders_answer_none: bool = False):
@@ -646,7 +666,7 @@ def _apply() -> None:
             finder.roots.clear()  # in place: 3.15's filter holds this very set
         finder.roots.update(names)
         finder.never_lazy = frozenset(never_lazy)
-        finder.watched = names | pending
+        finder.watch_only(names | pending)
         state.rule = finder.would_defer if active and not _NATIVE else None
         if active or finder.watched:
             if not any(entry is finder for entry in sys.meta_path):  # identity: others' __eq__ may raise

@@ -13,12 +13,14 @@ import sys
 import _frozen_importlib as _bootstrap
 
 # The import system's frames, and the probes that skip them to find the importing
-# module (``importer_name(depth)``, the fast path's ``_importer_lazy_modules``): defined in the start-up module,
+# module (``importer_name(depth)``; the finder's fast path skips them by their globals
+# in its ``__lazy_modules__`` look): defined in the start-up module,
 # ``lazyhook/__init__.py``, whose finder fast path needs them before anything else of
 # lazyhook is imported; every other use goes through these names.
-from . import _BOOTSTRAP_FILES as BOOTSTRAP_FILES, _BOOTSTRAP_MODULES as BOOTSTRAP_MODULES, \
-    _IMPORT_SYSTEM_FRAMES as IMPORT_SYSTEM_FRAMES, _importer_name as importer_name, \
-    _SUPPORTED as _package_supported
+from . import _BOOTSTRAP_EXTERNAL_GLOBALS as BOOTSTRAP_EXTERNAL_GLOBALS, _BOOTSTRAP_FILES as BOOTSTRAP_FILES, \
+    _BOOTSTRAP_GLOBALS as BOOTSTRAP_GLOBALS, _BOOTSTRAP_MODULES as BOOTSTRAP_MODULES, \
+    _FIND_SPEC_TO_IMPORTER as FIND_SPEC_TO_IMPORTER, _IMPORT_SYSTEM_FRAMES as IMPORT_SYSTEM_FRAMES, \
+    _importer_name as importer_name, _SUPPORTED as _package_supported
 
 
 # One row per minor version.  Opcodes: IMPORT_NAME, IMPORT_FROM, EXTENDED_ARG,

@@ -34,7 +34,7 @@ def adopt_for_profile(finder: LazyFinder, top: str) -> bool:
     if top in sys.stdlib_module_names or top in _NEVER_LAZY or top.startswith("_") or top == "lazyhook":
         return False
     finder.roots.add(top)
-    finder.watched.add(top)
+    finder.watch(top)
     return True
 
 
@@ -64,6 +64,8 @@ def find_configured(finder: LazyFinder, name, path, target):
     if adopted is not None:
         from ._loader import adopt_spec
 
+        finder.trees_changed()
+
         return adopt_spec(adopted)
     if _state.failed:
         _raise_unraised(name)
@@ -85,9 +87,9 @@ def find_configured(finder: LazyFinder, name, path, target):
     else:
         from ._loader import LazyHookLoader
 
-        finder.watched.add(top)  # a tree deferred through __lazy_modules__: its later imports come here
+        finder.watch(top)  # a tree deferred through __lazy_modules__: its later imports come here
         if "importlib.util" not in sys.modules:
-            finder.watched.add("importlib.util")  # register LazyHookLoader when it arrives
+            finder.watch("importlib.util")  # register LazyHookLoader when it arrives
         site = _frames.caller_site(statement)
         spec.loader = LazyHookLoader(spec.loader, site, statement.f_globals)
         return spec
@@ -194,7 +196,7 @@ def _run_pending_ancestor(entry, name):
 
 def _watch_importlib_util(finder: LazyFinder, name, path, target):
     """When ``importlib.util`` is first imported, register LazyHookLoader with LazyLoader."""
-    finder.watched.discard(name)
+    finder.unwatch(name)
     spec = find_spec_elsewhere(name, path, target)
     if spec is not None and hasattr(spec.loader, "exec_module"):
         from ._loader import PostExecLoader, register_with_lazyloader

@@ -29,7 +29,7 @@ import sys
 from _thread import get_ident
 from time import time as _now
 
-from . import _PENDING, _cpython, _frames
+from . import _PENDING, _cpython, _frames, _trees_changed
 
 ModuleType = type(sys)
 # A module's own namespace, read past any class attribute: never loads a pending module.
@@ -177,6 +177,7 @@ def defer(module, spec, loader, import_site, importer_namespace: dict | None = N
         _state.by_name[entry.name] = entry
         _state.trees.setdefault(entry.root, []).append(entry)
         _state.history.append(entry)
+        _trees_changed()
     return True
 
 
@@ -298,7 +299,9 @@ def _prepare_child_import(entry: Entry, frame) -> None:
     _load(entry, "__path__", frame)
     existing = sys.modules.get(child)
     if existing is not None:
-        _state.adopt_next[child] = existing
+        with _state.lock:
+            _state.adopt_next[child] = existing
+            _trees_changed()
 
 
 _HANDLE_FROMLIST = _cpython.HANDLE_FROMLIST_CODE

@@ -10,7 +10,7 @@ import sys
 from _thread import _count as _running_threads, get_ident
 from types import ModuleType
 
-from . import _cpython, _frames
+from . import _cpython, _frames, _trees_changed
 from ._lazymodule import (
     FAILED, LOADED, LOADING, PENDING, Entry, _caller, _LazyModule, _state, _thread_name, lazy_class_for,
     run_for_name, substitute,
@@ -28,6 +28,7 @@ def _forget(entry: Entry) -> None:
                 del _state.trees[entry.root]
         if entry.state == LOADED:
             _state.entries.pop(id(entry.module), None)
+        _trees_changed()
 
 
 def _is_within(name: str, ancestor: str) -> bool:
@@ -38,7 +39,9 @@ def _fail(entry: Entry, error: BaseException) -> None:
     """Leave sys.modules and the parent as a failed eager import leaves them."""
     entry.state = FAILED
     entry.error = error
-    _state.failed[entry.name] = entry
+    with _state.lock:
+        _state.failed[entry.name] = entry
+        _trees_changed()
     module = entry.module
     if sys.modules.get(entry.name) is module:
         del sys.modules[entry.name]
@@ -117,6 +120,7 @@ def _revive(failed: Entry) -> Entry:
         _state.by_name[fresh.name] = fresh
         _state.trees.setdefault(fresh.root, []).append(fresh)
         _state.history.append(fresh)
+        _trees_changed()
     sys.modules.setdefault(fresh.name, module)
     parent_name, _, child = fresh.name.rpartition(".")
     parent = sys.modules.get(parent_name) if parent_name else None
@@ -205,6 +209,7 @@ except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
 
 def _record_before(entry: Entry) -> tuple[set, list]:
     entry.state = LOADING
+    _trees_changed()  # its package's own imports while the body runs: the fast path's again
     tid = entry.thread = get_ident()
     stack = _state.loading_stack.setdefault(tid, [])
     entry.parent = stack[-1] if stack else None
@@ -495,6 +500,7 @@ def _after_fork_in_child() -> None:
         entry.first_use = None
     for thread in [t for t in _state.loading_stack if t != me]:
         del _state.loading_stack[thread]
+    _trees_changed()
 
 
 try:
