@@ -62,9 +62,8 @@ def find_configured(finder: LazyFinder, name, path, target):
         return _watch_importlib_util(finder, name, path, target)
     adopted = _state.adopt_next.pop(name, None)
     if adopted is not None:
+        finder.trees_changed()  # nothing left to adopt may settle every tree
         from ._loader import adopt_spec
-
-        finder.trees_changed()
 
         return adopt_spec(adopted)
     if _state.failed:
