@@ -249,7 +249,7 @@ def test_the_loader_is_a_lazyloader_without_importing_importlib_util(runner, uti
         ("import importlib.util\n" if util_first else "")
         + "import sys, lazyhook\nlazyhook.install(['lazy_pkg_x'])\nimport lazy_pkg_x\n"
         "util_loaded = 'importlib.util' in sys.modules\n"
-        "import importlib.util\nfrom lazyhook._loader import LazyHookLoader\n"
+        "import importlib.util\nfrom lazyhook._finder import LazyHookLoader\n"
         "print(util_loaded, issubclass(LazyHookLoader, importlib.util.LazyLoader), lazyhook.is_pending('lazy_pkg_x'))"
     )])
     assert proc.stdout.split() == [str(util_first), "True", "True"]

@@ -1,7 +1,7 @@
 """``from pkg import name`` deferred on 3.11-3.14 as PEP 810 defers it on 3.15.
 
 A deferred module-level ``from pkg import a as b`` binds ``b`` as a lazy name
-(``_lazyname``) holding a ``LazyImport`` placeholder; the first evaluation of ``b``
+(``_lazymodule.LazyName``) holding a ``LazyImport`` placeholder; the first evaluation of ``b``
 runs the from-import as the statement would have, and only iterating the namespace
 ever shows the placeholder.
 """
@@ -10,7 +10,7 @@ import sys
 from _thread import get_ident
 
 from . import _cpython, _frames, _state
-from ._lazyname import LazyName, bind as bind_name, release
+from ._lazymodule import LazyName, bind as bind_name, release
 from ._finder import find_spec_elsewhere
 
 _code_cache: dict = {}  # a cache: (level, target, attr) -> code of the eager from-import

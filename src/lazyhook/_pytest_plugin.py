@@ -124,11 +124,11 @@ def _deferred_source(namespace: dict, name: str) -> str | None:
 
     if _cpython.NATIVE:
         return _cpython.placeholder_name(namespace.get(name))  # dict reads do not resolve
-    lazyname = sys.modules.get("lazyhook._lazyname")
-    if lazyname is None:
+    lazymodule = sys.modules.get("lazyhook._lazymodule")
+    if lazymodule is None:
         return None  # no import was ever deferred
     for key in list(namespace):
-        state = key.__dict__ if type(key) is lazyname.LazyName else None
+        state = key.__dict__ if type(key) is lazymodule.LazyName else None
         if state and "attr" in state and str.__eq__(key, name) and not state["resolved"]:
             return f"{state['module']}.{state['attr']}"
     return None
