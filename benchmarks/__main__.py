@@ -69,8 +69,9 @@ def measure(code: str, env: dict[str, str], phased: bool = False) -> tuple[float
         raise RuntimeError(f"benchmark process failed ({proc.returncode}): {code!r}")
     phases = None
     if phased:
-        script_began, script_ended = map(float, written.split()[-2:])
-        phases = (script_began - began, script_ended - script_began, ended - script_ended)
+        *older, script_began, script_ended = written.split()[-4:]
+        script_began, script_ended = float(script_began), float(script_ended)
+        phases = (script_began - began, script_ended - script_began, ended - script_ended, *map(int, older))
     return wall, usage.ru_maxrss, usage.ru_minflt, phases
 
 
@@ -78,8 +79,16 @@ def measure(code: str, env: dict[str, str], phased: bool = False) -> tuple[float
 # (``time.time()``, the clock ``measure`` reads around it) at which its script began and
 # ended, so its wall time splits into start-up (interpreter and site), the script
 # (lazyhook's import and install included where it has them), and exit.
-PHASE_BEGIN = "import time as _phase_clock\n_phase_began = _phase_clock.time()\n"
-PHASE_END = "\nimport os as _phase_os\n_phase_os.write(1, f'{_phase_began!r} {_phase_clock.time()!r}'.encode())\n"
+# It also counts the cyclic collector's runs of the older generations during the script
+# (``gc.callbacks``): on 3.14 a generation-1 collection of these programs takes about as
+# long as all of lazyhook's own work, and objects lazyhook allocates can move one into
+# the script that eager import would have run after it (or never).
+PHASE_BEGIN = ("import time as _phase_clock, gc as _phase_gc\n_phase_older = [0, 0]\n"
+               "_phase_gc.callbacks.append(lambda phase, info: phase == 'stop' and info['generation'] and "
+               "_phase_older.__setitem__(info['generation'] - 1, _phase_older[info['generation'] - 1] + 1))\n"
+               "_phase_began = _phase_clock.time()\n")
+PHASE_END = ("\n_phase_ended = _phase_clock.time()\nimport os as _phase_os\n"
+             "_phase_os.write(1, f'{_phase_older[0]} {_phase_older[1]} {_phase_began!r} {_phase_ended!r}'.encode())\n")
 
 
 def with_phases(code: str) -> str:
@@ -126,7 +135,8 @@ def run_variants(variants: dict[str, tuple[str, dict]], rounds: int) -> dict[str
             "minor_faults_median": statistics.median(f for _, _, f, _ in values),
         }
         if values[0][3] is not None:
-            out[name]["phases_ms"] = [[1000 * t for t in phases] for _, _, _, phases in values]
+            out[name]["phases_ms"] = [[1000 * t for t in phases[:3]] for _, _, _, phases in values]
+            out[name]["older_collections"] = [phases[3:] for _, _, _, phases in values]
     return out
 
 
@@ -416,6 +426,16 @@ def faults(row: dict, variant: str) -> str:
     return f"{count:,.0f}" if variant == "eager+use" else f"{count:,.0f} ({count - base:+,.0f})"
 
 
+def older_collections(row: dict, variant: str) -> str:
+    """The cyclic collector's generation-1 and generation-2 runs during a variant's
+    script, as the rounds saw them: ``4 + 0``, or ``4-5 + 0`` where rounds differed."""
+    def seen(counts) -> str:
+        low, high = min(counts), max(counts)
+        return f"{low}" if low == high else f"{low}-{high}"
+    runs = row[variant]["older_collections"]
+    return f"{seen([r[0] for r in runs])} + {seen([r[1] for r in runs])}"
+
+
 def from_import_markdown(rows: list[dict], read: dict, rounds: int) -> str:
     lines = [f"Python {platform.python_version()}; medians of {rounds} fresh processes per eager variant, interleaved; "
              f"the floor and the lazy statement ran interleaved in their own run of {rounds * CHEAP_ROUNDS_FACTOR} "
@@ -454,7 +474,16 @@ def from_import_markdown(rows: list[dict], read: dict, rounds: int) -> str:
               + "; ".join(f"`{row['case']}` start-up {p['start-up']:+.2f} ms, script {p['script']:+.2f} ms "
                           f"(×{p['script ratio']:.3f}), exit {p['exit']:+.2f} ms"
                           for row in rows if "use_phases" in row for p in (row["use_phases"],))
-              + "."]
+              + ".", "",
+              "The cyclic collector's runs of its older generations during the script (generation 1 + "
+              "generation 2, as the rounds saw them; `gc.callbacks`): "
+              + "; ".join(f"`{row['case']}` eager + use {older_collections(row, 'eager+use')}, lazyhook + use "
+                          f"{older_collections(row, 'lazyhook+use')}"
+                          for row in rows if "use_phases" in row)
+              + ". A generation-1 collection of these programs takes milliseconds on 3.14; the objects lazyhook "
+                "allocates (its modules' code and functions; on 3.14 each annotated function also carries an "
+                "`__annotate__` function) advance the collector's schedule, so a run "
+                "that eager import makes after the script, or never, can fall inside it."]
     lines += ["", f"Reading a from-imported global in a function (one process; {10 * rounds} rounds of 10^6 reads of "
                   f"each, alternating which goes first; times per 10^7 reads): bound eagerly {read['eager_s'] * 1000:.1f} ms, "
                   f"bound lazily and used once {read['lazy_s'] * 1000:.1f} ms: ×{read['ratio']:.3f} (median of the "
