@@ -480,8 +480,8 @@ def from_import_markdown(rows: list[dict], read: dict, rounds: int) -> str:
               + "; ".join(f"`{row['case']}` eager + use {older_collections(row, 'eager+use')}, lazyhook + use "
                           f"{older_collections(row, 'lazyhook+use')}"
                           for row in rows if "use_phases" in row)
-              + ". A generation-1 collection of these programs takes milliseconds on 3.14; the objects lazyhook "
-                "allocates (its modules' code and functions; on 3.14 each annotated function also carries an "
+              + ". A generation-1 collection of these programs takes milliseconds; the objects lazyhook "
+                "allocates (its modules' code and functions; from 3.14 each annotated function also carries an "
                 "`__annotate__` function) advance the collector's schedule, so a run "
                 "that eager import makes after the script, or never, can fall inside it."]
     lines += ["", f"Reading a from-imported global in a function (one process; {10 * rounds} rounds of 10^6 reads of "
