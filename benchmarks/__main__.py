@@ -80,9 +80,9 @@ def measure(code: str, env: dict[str, str], phased: bool = False) -> tuple[float
 # ended, so its wall time splits into start-up (interpreter and site), the script
 # (lazyhook's import and install included where it has them), and exit.
 # It also counts the cyclic collector's runs of the older generations during the script
-# (``gc.callbacks``): on 3.14 a generation-1 collection of these programs takes about as
-# long as all of lazyhook's own work, and objects lazyhook allocates can move one into
-# the script that eager import would have run after it (or never).
+# (``gc.callbacks``): a generation-1 collection of these programs takes milliseconds, and
+# objects lazyhook allocates can move one into the script that eager import would have
+# run after it (or never).
 PHASE_BEGIN = ("import time as _phase_clock, gc as _phase_gc\n_phase_older = [0, 0]\n"
                "_phase_gc.callbacks.append(lambda phase, info: phase == 'stop' and info['generation'] and "
                "_phase_older.__setitem__(info['generation'] - 1, _phase_older[info['generation'] - 1] + 1))\n"
