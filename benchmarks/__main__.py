@@ -309,6 +309,15 @@ def instruction_cases(only: str | None) -> list[dict]:
         jobs[case] = {"eager": program, "eager again": program,
                       "another package configured": INSTALL.format(names=[ANOTHER_PACKAGE]) + program,
                       "lazyhook": INSTALL.format(names=names) + program}
+    # A warm-up run of each program, as the timed suites discard their first round: the
+    # first ``install()`` in a directory with a ``pyproject.toml`` parses it and writes
+    # the policy cache, which every later process reads.  Counted cold, on a fresh
+    # machine, the parser's import and run added tens of millions of instructions to
+    # whichever lazyhook rows started first.
+    for variants in jobs.values():
+        for code in (variants or {}).values():
+            subprocess.run([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=False)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         counts = {(case, variant): pool.submit(instruction_count, code, env)
                   for case, variants in jobs.items() if variants for variant, code in variants.items()}
