@@ -179,37 +179,33 @@ def name_being_loaded(frame) -> str | None:
     return None
 
 
-def exception_entries(table: bytes):
-    """(start, end, target) in code units, from a code object's ``co_exceptiontable``.
+def _handler_covering(table: bytes, unit: int) -> int | None:
+    """The handler of the ``co_exceptiontable`` entry covering code unit ``unit``, if any.
 
     The varint format of ``Objects/exception_handling_notes.txt``: start, length, target,
-    depth<<1|lasti, each in 6-bit chunks, bit 6 = more, bit 7 = first of an entry.
+    depth<<1|lasti, each in 6-bit chunks, bit 6 = more.  Entries are sorted by start and
+    never overlap (the interpreter's own lookup relies on it), so the scan stops at the
+    first entry past ``unit``; it decodes as it goes, one byte per step, because it runs
+    at every deferral decision.
     """
     pos, size = 0, len(table)
-
-    def varint() -> int:
-        nonlocal pos
+    field = value = start = end = 0
+    while pos < size:
         byte = table[pos]
         pos += 1
-        value = byte & 63
-        while byte & 64:
-            byte = table[pos]
-            pos += 1
-            value = (value << 6) | (byte & 63)
-        return value
-
-    while pos < size:
-        start = varint()
-        end = start + varint()
-        target = varint()
-        varint()  # depth and lasti
-        yield start, end, target
-
-
-def _handler_covering(entries, unit: int):
-    for start, end, target in entries:
-        if start <= unit < end:
-            return target
+        value = (value << 6) | (byte & 63)
+        if byte & 64:
+            continue
+        if field == 0:
+            if value > unit:
+                return None
+            start = value
+        elif field == 1:
+            end = start + value
+        elif field == 2 and start <= unit < end:
+            return value
+        field = (field + 1) & 3
+        value = 0
     return None
 
 
@@ -227,20 +223,19 @@ def outside_try_and_except(code, lasti: int) -> bool:
     table = code.co_exceptiontable
     if not table:
         return True
-    entries = list(exception_entries(table))
     raw = code.co_code
     push_exc_info, with_except_start = PUSH_EXC_INFO, WITH_EXCEPT_START
-    target = _handler_covering(entries, lasti // 2)
+    target = _handler_covering(table, lasti // 2)
     for _ in range(64):  # nesting depth; a real table ends long before
         if target is None:
             return True
         at = target * 2
         if raw[at] != push_exc_info or raw[at + 2] != with_except_start:
             return False
-        cleanup = _handler_covering(entries, target)  # the with statement's own cleanup
+        cleanup = _handler_covering(table, target)  # the with statement's own cleanup
         if cleanup is None:
             return True
-        target = _handler_covering(entries, cleanup)  # what encloses the with statement
+        target = _handler_covering(table, cleanup)  # what encloses the with statement
     return False
 
 
