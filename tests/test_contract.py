@@ -201,6 +201,29 @@ report(ran=_trace.events, same=pk.other is sys.modules['pk.other'])
     assert res == {"ran": ["pk", "pk.other", "pk.sub"], "same": True}
 
 
+
+@EMULATED_ONLY
+def test_own_imports_while_the_tree_is_pending_keep_eager_order_and_skip_the_decision(runner):
+    """While a package's body runs with other modules of its tree still pending, its own
+    imports load in eager order (a pending parent first), and one with no pending
+    ancestor is answered without the deferral decision (``find_configured``'s early
+    answer; only ``pk.sub.leaf``, whose parent was pending, is asked about)."""
+    runner.packages({**PKG, "pk/__init__.py": "import _trace; _trace.hit(__name__)\nVALUE = 41\n"
+                                              "import pk.other\nimport pk.sub.leaf\n"})
+    res = out(runner.run(PRELUDE + """
+import pk.sub
+from lazyhook import _finder
+asked, decide = [], _finder.would_defer
+def spy(finder, name, statement, offset=None):
+    asked.append(name)
+    return decide(finder, name, statement, offset)
+_finder.would_defer = spy
+value = pk.VALUE
+report(ran=_trace.events, asked=asked, value=value, leaf=pk.sub.leaf.LEAF)
+"""))
+    assert res == {"ran": ["pk", "pk.other", "pk.sub", "pk.sub.leaf"], "asked": ["pk.sub.leaf"],
+                   "value": 41, "leaf": "leaf"}
+
 def test_try_import_of_a_broken_package_is_caught_by_its_except(runner):
     runner.packages({"broken/__init__.py": "raise RuntimeError('boom at import')\n"})
     res = out(runner.run("""

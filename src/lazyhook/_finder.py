@@ -70,11 +70,13 @@ def find_configured(finder: LazyFinder, name, path, target):
     if _state.failed:
         _raise_unraised(name)
     top = name.partition(".")[0]
-    if not _lazymodule.has_pending(top):
+    if _pending_ancestor(name) is None:
         importer = _cpython.importer_name(1)
         if isinstance(importer, str) and importer.partition(".")[0] == top:
-            # A package's own import with nothing of its tree pending: eager, and the
-            # other finders answer it directly (the hot path while a body runs).
+            # A package's own import is eager (PEP 810 defers none of them here, see
+            # eager_reason), and with no pending ancestor to run first the other finders
+            # answer it directly: the hot path while a body runs, also while other
+            # modules of its tree are still pending (scipy's body, scipy.stats pending).
             return None
     statement = _frames.statement_frame(_import_system_caller())
     deferrable = would_defer(finder, name, statement)
@@ -166,14 +168,22 @@ def _look_again_after_parent(finder: LazyFinder, name, target):
     return find_spec_elsewhere(name, path, target) if path is not None else None
 
 
-def _eager_spec(finder: LazyFinder, name, spec):
-    """An eager import inside a lazy tree: its pending ancestors run first."""
+def _pending_ancestor(name: str):
+    """The entry of ``name``'s nearest pending ancestor, if any."""
     parent = name.rpartition(".")[0]
     while parent:
         entry = _lazymodule.pending_entry(parent)
         if entry is not None and entry.state == _lazymodule.PENDING:
-            return _run_pending_ancestor(entry, name) or spec
+            return entry
         parent = parent.rpartition(".")[0]
+    return None
+
+
+def _eager_spec(finder: LazyFinder, name, spec):
+    """An eager import inside a lazy tree: its pending ancestors run first."""
+    entry = _pending_ancestor(name)
+    if entry is not None:
+        return _run_pending_ancestor(entry, name) or spec
     return spec
 
 

@@ -131,17 +131,6 @@ def pending_entry(name: str) -> Entry | None:
     return _state.by_name.get(name)
 
 
-def has_pending(root: str) -> bool:
-    """Whether any module of this top-level package's tree is still pending (asked at
-    each of a package's own imports while its body runs: a loop, no generator)."""
-    tree = _state.trees.get(root)
-    if tree:
-        for entry in tree:
-            if entry.state is PENDING:
-                return True
-    return False
-
-
 _lazy_classes: dict[type, type] = {}  # a cache: module subclass -> its lazy class
 
 
