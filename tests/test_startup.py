@@ -58,6 +58,11 @@ def test_the_life_cycle_loads_with_the_first_use_not_the_first_deferral(runner):
     assert "lazyhook._lifecycle" in used  # 3.15: the interpreter loads, lazyhook records it
     # An attribute read is no from-import: the from-import machinery stays unloaded.
     assert "lazyhook._fromimport" not in used
+    # Nor does a first use import a stdlib module the program may never need (only
+    # modules built into the interpreter, which cost no file to find and read).
+    builtin = set(runner.run("import sys; print(' '.join(sys.builtin_module_names))").stdout.split())
+    for program in (used, loaded_by(runner, "import lazyhook\nlazyhook.install(['pk'])\nfrom pk import X\nX")):
+        assert not [m for m in program if not m.startswith(("lazyhook", "pk")) and m not in builtin]
 
 
 def test_the_core_follows_the_installed_rule_whichever_is_imported_first(runner):

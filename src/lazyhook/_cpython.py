@@ -388,8 +388,10 @@ def replace_key(namespace: dict, old_key, new_key, value) -> bool:
     Why a rebuild: a dict holding a key that is not an exact ``str`` switches to the
     general key layout, and ``LOAD_GLOBAL`` only specialises on the all-``str`` layout
     (``DK_IS_UNICODE``, 3.11-3.14); ``dict.clear()`` then ``update()`` is the only way back.
-    Why this shape: every step is a C call chained by ``map`` (no bytecode runs between
-    them, so with the GIL no other thread can run, 3.11-3.14), reading the namespace
+    Why this shape: every step is a C call chained by ``map`` and run by ``any`` (each
+    returns None; no bytecode runs between them, so with the GIL no other thread can
+    run, 3.11-3.14; ``partial`` and ``call`` come from the built-in modules behind
+    ``functools`` and ``operator``, which a first use then never imports), reading the namespace
     inside the chain; a size change since the iterators were made raises RuntimeError
     before anything changed, and the rebuild starts again.
     Why ``old_key`` is deleted before the clear: this runs inside a lookup of the same
@@ -400,9 +402,8 @@ def replace_key(namespace: dict, old_key, new_key, value) -> bool:
     reads a value from the wrong layout (a crash seen on 3.12).  Deleting first leaves
     NULL in that slot, so the lookup always starts again.
     """
-    from collections import deque
-    from functools import partial
-    from operator import call
+    from _functools import partial
+    from _operator import call
 
     key_id = id(old_key)
     for _attempt in range(100):
@@ -412,8 +413,8 @@ def replace_key(namespace: dict, old_key, new_key, value) -> bool:
         values = map({key_id: value}.get, map(id, namespace), namespace.values())
         staged: dict = {}
         try:
-            deque(map(call, (partial(staged.update, zip(renamed, values)), partial(namespace.__delitem__, old_key),
-                             namespace.clear, partial(namespace.update, staged))), maxlen=0)
+            any(map(call, (partial(staged.update, zip(renamed, values)), partial(namespace.__delitem__, old_key),
+                           namespace.clear, partial(namespace.update, staged))))
         except RuntimeError:
             continue  # another thread added or removed a name meanwhile
         return True

@@ -8,12 +8,11 @@ module changes the registry under ``lazyhook._state.lock``.
 
 import sys
 from _thread import _count as _running_threads, get_ident
-from types import ModuleType
 
 from . import _cpython, _frames, _trees_changed
 from ._lazymodule import (
-    FAILED, LOADED, LOADING, PENDING, Entry, _caller, _LazyModule, _state, _thread_name, lazy_class_for,
-    run_for_name, substitute,
+    FAILED, LOADED, LOADING, PENDING, Entry, ModuleType, _caller, _LazyModule, _state, _thread_name,
+    lazy_class_for, run_for_name, substitute,
 )
 
 
