@@ -279,22 +279,25 @@ class PostExecLoader(_WrappingLoader):
         self.callback(module)
 
 
-class RecordingLoader(_WrappingLoader):
-    """Python 3.15+: runs the real loader for a lazy import the interpreter resolves,
-    recorded as the emulation records its loads (module, site, first use, cost)."""
+if _cpython.NATIVE:  # 3.15+ only: elsewhere its code loads, but no class is built
+    class RecordingLoader(_WrappingLoader):
+        """Python 3.15+: runs the real loader for a lazy import the interpreter resolves,
+        recorded as the emulation records its loads (module, site, first use, cost)."""
 
-    def __init__(self, loader, import_site: tuple[str, int, str], first_use: tuple[str, int, str, str]) -> None:
-        self.loader = loader
-        self.import_site = import_site
-        self.first_use = first_use
+        def __init__(self, loader, import_site: tuple[str, int, str], first_use: tuple[str, int, str, str]) -> None:
+            self.loader = loader
+            self.import_site = import_site
+            self.first_use = first_use
 
-    def exec_module(self, module) -> None:
-        spec = self._unwrap(module)
-        entry = _lazymodule.Entry(module, spec, self.loader, self.import_site, type(module))
-        entry.first_use = self.first_use
-        from ._lifecycle import run_recorded
+        def exec_module(self, module) -> None:
+            spec = self._unwrap(module)
+            entry = _lazymodule.Entry(module, spec, self.loader, self.import_site, type(module))
+            entry.first_use = self.first_use
+            from ._lifecycle import run_recorded
 
-        run_recorded(entry, self.loader.exec_module)
+            run_recorded(entry, self.loader.exec_module)
+
+    _cpython.as_import_machinery(RecordingLoader.exec_module)
 
 
 if "importlib.util" in sys.modules:
@@ -331,5 +334,3 @@ def adopt_spec(module):
     module.__spec__ = spec
     return spec
 
-
-_cpython.as_import_machinery(RecordingLoader.exec_module)

@@ -181,16 +181,12 @@ def _caller(depth: int = 2):
         return _NO_FRAME
 
 
-class _NoFrame:
-    f_code = (lambda: None).__code__  # lazyhook's own file: caller_site reports "<unknown>"
-    f_lasti = -1
-    f_lineno = 0
-    f_back = None
-    f_globals: dict = {}
-    f_locals: dict = {}
-
-
-_NO_FRAME = _NoFrame()
+# (``types.SimpleNamespace``, reached through ``sys.implementation``: the core imports no
+# stdlib module, and a class of its own costs about as much to build as ten functions.)
+_NO_FRAME = type(sys.implementation)(
+    f_code=(lambda: None).__code__,  # lazyhook's own file: caller_site reports "<unknown>"
+    f_lasti=-1, f_lineno=0, f_back=None, f_globals={}, f_locals={},
+)
 
 
 def _thread_name() -> str:
