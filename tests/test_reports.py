@@ -70,6 +70,25 @@ print(json.dumps(doc))
     jsonschema.validate(res, json.loads(SCHEMA.read_text()))
 
 
+
+def test_modules_a_body_imported_are_recorded_when_it_also_removed_one(runner):
+    """The recorded list is what entered ``sys.modules`` during the body, in order, also
+    when the body removed a module that was there before (the list then cannot be read
+    off the end of ``sys.modules``)."""
+    runner.packages({"purger/__init__.py": "import sys\nimport helper_a\ndel sys.modules['colorsys']\n"
+                                           "import helper_b\nimport colorsys\n",
+                     "helper_a.py": "", "helper_b.py": "", "plain/__init__.py": "import helper_c\n",
+                     "helper_c.py": ""})
+    res = run_json(runner, """
+import colorsys, json, lazyhook
+lazyhook.install(["purger", "plain"])
+import purger, plain
+purger.sys, plain.helper_c
+events = {e["module"]: e["imported_modules"] for e in json.loads(lazyhook.report("json"))["events"]}
+print(json.dumps(events))
+""")
+    assert res == {"purger": ["helper_a", "helper_b"], "plain": ["helper_c"]}
+
 def test_callbacks_get_each_event_and_a_raising_one_is_reported_once_then_dropped(runner):
     runner.packages(KNOWN)
     proc = runner.run("""

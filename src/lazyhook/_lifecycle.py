@@ -206,7 +206,7 @@ except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
     _PAGE_SIZE = 4096
 
 
-def _record_before(entry: Entry) -> tuple[set, list]:
+def _record_before(entry: Entry) -> tuple[list, list]:
     entry.state = LOADING
     _trees_changed()  # its package's own imports while the body runs: the fast path's again
     tid = entry.thread = get_ident()
@@ -214,7 +214,7 @@ def _record_before(entry: Entry) -> tuple[set, list]:
     entry.parent = stack[-1] if stack else None
     stack.append(entry.name)
     entry.rss_before = _rss()
-    return set(sys.modules), stack
+    return list(sys.modules), stack
 
 
 def _exec(entry: Entry) -> None:
@@ -268,12 +268,24 @@ def _exec_in_place(entry: Entry) -> None:
     _finish(entry)
 
 
-def _record_after(entry: Entry, before: set, stack: list) -> None:
+def _record_after(entry: Entry, before: list, stack: list) -> None:
     entry.rss_after = _rss()
-    entry.imported = [name for name in list(sys.modules) if name not in before]
+    entry.imported = _added(before, list(sys.modules))
     stack.pop()
     if not stack:
         _state.loading_stack.pop(entry.thread, None)
+
+
+def _added(before: list, after: list) -> list:
+    """The names in ``after`` that ``before`` lacks, in ``sys.modules`` order.  A dict
+    keeps insertion order, so while no name was removed (nearly always) the old names are
+    ``after``'s first ones and the new ones its tail: two C-level list operations instead
+    of a loop over every module of the process."""
+    count = len(before)
+    if after[:count] == before:
+        return after[count:]
+    known = set(before)
+    return [name for name in after if name not in known]
 
 
 def run_recorded(entry: Entry, execute) -> None:
