@@ -201,7 +201,6 @@ report(ran=_trace.events, same=pk.other is sys.modules['pk.other'])
     assert res == {"ran": ["pk", "pk.other", "pk.sub"], "same": True}
 
 
-
 @EMULATED_ONLY
 def test_own_imports_while_the_tree_is_pending_keep_eager_order_and_skip_the_decision(runner):
     """While a package's body runs with other modules of its tree still pending, its own
@@ -223,6 +222,7 @@ report(ran=_trace.events, asked=asked, value=value, leaf=pk.sub.leaf.LEAF)
 """))
     assert res == {"ran": ["pk", "pk.other", "pk.sub", "pk.sub.leaf"], "asked": ["pk.sub.leaf"],
                    "value": 41, "leaf": "leaf"}
+
 
 def test_try_import_of_a_broken_package_is_caught_by_its_except(runner):
     runner.packages({"broken/__init__.py": "raise RuntimeError('boom at import')\n"})

@@ -129,7 +129,6 @@ def test_the_exception_table_rule_matches_pep_810(case):
         assert all(_cpython.outside_try_and_except(code, o) is deferred for o in offsets)
 
 
-
 def _code_objects(code):
     yield code
     for const in code.co_consts:
@@ -155,6 +154,7 @@ def test_the_exception_table_reader_agrees_with_dis_on_real_code():
                 assert _cpython._handler_covering(code.co_exceptiontable, unit) == expected, (code, unit)
                 checked += expected is not None
     assert checked > 1000
+
 
 UNKNOWN = """
 import json, sys

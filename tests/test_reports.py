@@ -70,7 +70,6 @@ print(json.dumps(doc))
     jsonschema.validate(res, json.loads(SCHEMA.read_text()))
 
 
-
 def test_modules_a_body_imported_are_recorded_when_it_also_removed_one(runner):
     """The recorded list is what entered ``sys.modules`` during the body, in order, also
     when the body removed a module that was there before (the list then cannot be read
@@ -88,6 +87,7 @@ events = {e["module"]: e["imported_modules"] for e in json.loads(lazyhook.report
 print(json.dumps(events))
 """)
     assert res == {"purger": ["helper_a", "helper_b"], "plain": ["helper_c"]}
+
 
 def test_callbacks_get_each_event_and_a_raising_one_is_reported_once_then_dropped(runner):
     runner.packages(KNOWN)
