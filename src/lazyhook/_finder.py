@@ -333,4 +333,3 @@ def adopt_spec(module):
     spec = _cpython.spec_from_loader(module.__name__, AdoptLoader(module))
     module.__spec__ = spec
     return spec
-

@@ -21,9 +21,8 @@ After loading, the module's class is what eager import gives: no trace, no cost.
 
 This module holds what a deferral needs (the lazy class, its answers to the import
 system's probes, and the ``LazyName`` key a deferred statement binds its name under; the
-registry is ``lazyhook._state``); what a first use runs (the
-life cycle, recording, retries, fork safety) is ``_lifecycle``, imported with the
-first load.
+registry is ``lazyhook._state``); what a first use runs (the life cycle, recording,
+retries, fork safety) is ``_lifecycle``, imported with the first load.
 """
 
 import sys
