@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -181,6 +182,31 @@ def paired_ratio(samples: dict, name: str, base: str) -> float:
     return statistics.median(a / b for a, b in zip(samples[name]["walls_ms"], samples[base]["walls_ms"]))
 
 
+def median_interval(values, confidence: float = 0.95) -> tuple[float, float]:
+    """A distribution-free interval that holds the true median of ``values``' population
+    with at least ``confidence``: the ``j``-th smallest and ``j``-th largest value, for
+    the largest ``j`` whose binomial tail (each value below the median with probability
+    1/2) leaves at most ``(1 - confidence) / 2`` on either side.  Whole processes on this
+    machine vary by several percent from round to round, so a median ratio near a 1% bar
+    means little without it."""
+    ordered = sorted(values)
+    n = len(ordered)
+    tail, j = 0.0, 0
+    while True:  # tail = P(fewer than j + 1 of n values below the median)
+        tail += math.comb(n, j) / 2 ** n
+        if tail > (1 - confidence) / 2:
+            break
+        j += 1
+    if j == 0:
+        return ordered[0], ordered[-1]  # too few rounds for that confidence: the whole range
+    return ordered[j - 1], ordered[n - j]
+
+
+def paired_ratio_interval(samples: dict, name: str, base: str) -> tuple[float, float]:
+    """``median_interval`` of the per-round ratios ``paired_ratio`` takes the median of."""
+    return median_interval([a / b for a, b in zip(samples[name]["walls_ms"], samples[base]["walls_ms"])])
+
+
 def measured_cases(cases, rounds: int, only: str | None, extra_variants=None):
     """For each import case wanted, in order: ``(case, results)`` or a skip row.  The
     floor, lazyhook (plus ``extra_variants(names, statement)``, cheap ones) run
@@ -243,6 +269,8 @@ def from_import_cases(rounds: int, only: str | None) -> list[dict]:
         rows.append({"case": case, **res, "lazy_over_floor_ms": lazy_over,
                      "lazy_over_floor_pct_of_eager": 100 * lazy_over / eager_over if eager_over > 0 else None,
                      "use_ratio": paired_ratio(res, "lazyhook+use", "eager+use"),
+                     "use_ratio_interval": paired_ratio_interval(res, "lazyhook+use", "eager+use"),
+                     "same_ratio_interval": paired_ratio_interval(res, "eager+use again", "eager+use"),
                      "deeper_ratio": paired_ratio(res, "eager+use deeper", "eager+use"),
                      "same_ratio": paired_ratio(res, "eager+use again", "eager+use"),
                      "use_phases": phase_deltas(res, "lazyhook+use", "eager+use")})
@@ -445,6 +473,10 @@ def older_collections(row: dict, variant: str) -> str:
     return f"{seen([r[0] for r in runs])} + {seen([r[1] for r in runs])}"
 
 
+def interval(bounds: tuple[float, float]) -> str:
+    return f"×{bounds[0]:.3f}-×{bounds[1]:.3f}"
+
+
 def from_import_markdown(rows: list[dict], read: dict, rounds: int) -> str:
     lines = [f"Python {platform.python_version()}; medians of {rounds} fresh processes per eager variant, interleaved; "
              f"the floor and the lazy statement ran interleaved in their own run of {rounds * CHEAP_ROUNDS_FACTOR} "
@@ -463,7 +495,13 @@ def from_import_markdown(rows: list[dict], read: dict, rounds: int) -> str:
     lines += ["", "The spread: eager + use run a second time in each round, against itself (median of per-round "
                   "ratios; an identical program, so any distance from ×1.000 is this run's noise in the use ratio): "
                   + ", ".join(f"`{row['case']}` ×{row['same_ratio']:.3f}" for row in rows if "same_ratio" in row)
-                  + "."]
+                  + ".", "", "Where the true medians lie (95% distribution-free intervals from the ranks of the "
+                  "per-round ratios, `median_interval`), lazyhook + use against eager + use, and eager + use against "
+                  "itself: "
+                  + ", ".join(f"`{row['case']}` {interval(row['use_ratio_interval'])} and "
+                              f"{interval(row['same_ratio_interval'])}"
+                              for row in rows if "use_ratio_interval" in row)
+                  + ". An interval that spans ×1.010 means this run cannot tell whether that case meets the 1% bar."]
     lines += ["", f"The control: eager + use run {LAZY_LOAD_DEPTH} calls deeper, about as deep as a first use runs a "
                   "deferred body, against eager + use at module level (median of per-round ratios): "
                   + ", ".join(f"`{row['case']}` ×{row['deeper_ratio']:.3f}" for row in rows if "deeper_ratio" in row)
@@ -1145,7 +1183,8 @@ def write_from_import_docs(results: dict, args: argparse.Namespace, path: str) -
         over, pct, ratio = row["lazy_over_floor_ms"], row["lazy_over_floor_pct_of_eager"], row["use_ratio"]
         verdict = "met" if over <= 4.0 and pct <= 1.0 and ratio <= 1.01 else "missed"
         parts.append(f"- `{row['case']}`: {over:+.2f} ms over the floor ({pct:.2f}% of eager's), "
-                     f"import-then-use ×{ratio:.3f} (eager against itself ×{row['same_ratio']:.3f}): {verdict}")
+                     f"import-then-use ×{ratio:.3f} (95% interval {interval(row['use_ratio_interval'])}; "
+                     f"eager against itself ×{row['same_ratio']:.3f}): {verdict}")
     ratio = results["global_read"]["ratio"]
     parts += [f"- global read after first use: ×{ratio:.3f}: {'met' if ratio <= 1.01 else 'missed'}", "", end]
     replace_section(path, begin, end, "\n".join(parts))
