@@ -93,7 +93,7 @@ def find_configured(finder: LazyFinder, name, path, target):
         site = _frames.caller_site(statement)
         spec.loader = LazyHookLoader(spec.loader, site, statement.f_globals)
         return spec
-    return _eager_spec(finder, name, spec)
+    return _eager_spec(name, spec)
 
 
 def _import_system_caller():
@@ -179,7 +179,7 @@ def _pending_ancestor(name: str):
     return None
 
 
-def _eager_spec(finder: LazyFinder, name, spec):
+def _eager_spec(name, spec):
     """An eager import inside a lazy tree: its pending ancestors run first."""
     entry = _pending_ancestor(name)
     if entry is not None:
