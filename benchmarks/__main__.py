@@ -186,13 +186,13 @@ def median_interval(values, confidence: float = 0.95) -> tuple[float, float]:
     """A distribution-free interval that holds the true median of ``values``' population
     with at least ``confidence``: the ``j``-th smallest and ``j``-th largest value, for
     the largest ``j`` whose binomial tail (each value below the median with probability
-    1/2) leaves at most ``(1 - confidence) / 2`` on either side.  Whole processes on this
-    machine vary by several percent from round to round, so a median ratio near a 1% bar
-    means little without it."""
+    1/2) leaves at most ``(1 - confidence) / 2`` on either side.  One whole process of
+    the from-import programs can differ from the next by several percent on a shared
+    2-CPU machine, so a median ratio near a 1% bar means little without it."""
     ordered = sorted(values)
     n = len(ordered)
     tail, j = 0.0, 0
-    while True:  # tail = P(fewer than j + 1 of n values below the median)
+    while True:  # tail = P(at most j of the n values below the median)
         tail += math.comb(n, j) / 2 ** n
         if tail > (1 - confidence) / 2:
             break

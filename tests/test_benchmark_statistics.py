@@ -1,5 +1,5 @@
 """The interval the benchmark suite prints next to each import-then-use ratio: the docs
-judge a 1% bar by it, so it must hold the median as often as it claims."""
+read a 1% bar against it, so it must hold the median as often as it claims."""
 
 import math
 import random
