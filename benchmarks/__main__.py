@@ -33,7 +33,7 @@ IMPORT_CASES = {
 }
 
 
-# The from-imports real programs write (issue: from-imports lazy on 3.11-3.14):
+# The from-imports real programs write, each with the use that follows it:
 # name -> (packages made lazy, statement, what must be importable, a use of the name).
 FROM_CASES = {
     "from sklearn.ensemble import RandomForestClassifier": (
@@ -1241,7 +1241,7 @@ INSTRUCTIONS_MARKERS = {version: suite_markers("instructions", version) for vers
 
 
 def startup_section(results: dict, args: argparse.Namespace) -> str:
-    """The start-up table of this Python and its bars (issue: lazyhook's own cost)."""
+    """The start-up table of this Python and its bars."""
     version = minor_version(results["python"])
     begin, end = suite_markers("startup", version)
     rows = {r["case"]: r for r in results["startup"]}
