@@ -177,9 +177,14 @@ def paired_over(samples: dict, name: str, floor: str = "floor") -> float:
     return statistics.median(a - b for a, b in zip(samples[name]["walls_ms"], samples[floor]["walls_ms"]))
 
 
+def round_ratios(samples: dict, name: str, base: str) -> list[float]:
+    """``name``'s wall time as a ratio to ``base``'s, round by round (both ran in each)."""
+    return [a / b for a, b in zip(samples[name]["walls_ms"], samples[base]["walls_ms"])]
+
+
 def paired_ratio(samples: dict, name: str, base: str) -> float:
     """``name``'s wall time as a ratio to ``base``'s: the median of each round's ratio."""
-    return statistics.median(a / b for a, b in zip(samples[name]["walls_ms"], samples[base]["walls_ms"]))
+    return statistics.median(round_ratios(samples, name, base))
 
 
 def median_interval(values, confidence: float = 0.95) -> tuple[float, float]:
@@ -204,7 +209,7 @@ def median_interval(values, confidence: float = 0.95) -> tuple[float, float]:
 
 def paired_ratio_interval(samples: dict, name: str, base: str) -> tuple[float, float]:
     """``median_interval`` of the per-round ratios ``paired_ratio`` takes the median of."""
-    return median_interval([a / b for a, b in zip(samples[name]["walls_ms"], samples[base]["walls_ms"])])
+    return median_interval(round_ratios(samples, name, base))
 
 
 def measured_cases(cases, rounds: int, only: str | None, extra_variants=None):
