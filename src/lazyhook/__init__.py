@@ -242,6 +242,8 @@ _BOOTSTRAP_GLOBALS = sys.modules["_frozen_importlib"].__dict__
 _BOOTSTRAP_EXTERNAL_GLOBALS = sys.modules["_frozen_importlib_external"].__dict__
 # From the finder's ``find_spec`` frame to the frame whose statement imported.
 _FIND_SPEC_TO_IMPORTER = 1 + _IMPORT_SYSTEM_FRAMES
+# 3.12+: a frame's module (its function's ``__module__``) without making its frame object.
+_frame_module_name = getattr(sys, "_getframemodulename", None)
 
 
 # lazyhook._finder (the deferral decision), once the first configured import needed it.
@@ -293,30 +295,39 @@ class LazyFinder:
             return _slow_path.find_configured(self, name, path, target)
         elif not self.lazy_modules:
             return None
-        # The frame whose statement imported, past importlib's (a parent's import,
+        # The code that imported, past importlib's frames (a parent's import,
         # ``_handle_fromlist``, ``import_module``).
-        try:
-            frame = _getframe(_FIND_SPEC_TO_IMPORTER)
-        except ValueError:
-            frame = None
+        if own and _frame_module_name is not None:
+            # 3.12+: only its module's name is needed, read without making a frame object
+            # for it or any frame passed (each object made here also brings the cyclic
+            # collector's next run closer: docs/performance.md).
+            depth = _FIND_SPEC_TO_IMPORTER
+            importer = _frame_module_name(depth)
+            while importer in _BOOTSTRAP_MODULES:
+                depth += 1
+                importer = _frame_module_name(depth)
         else:
-            namespace = frame.f_globals
-            while namespace is _BOOTSTRAP_GLOBALS or namespace is _BOOTSTRAP_EXTERNAL_GLOBALS:
-                frame = frame.f_back
-                if frame is None:
-                    break
+            try:
+                frame = _getframe(_FIND_SPEC_TO_IMPORTER)
+            except ValueError:
+                namespace = None
+            else:
                 namespace = frame.f_globals
-        if own:
-            # The package importing its own submodule while nothing of its tree is pending:
-            # eager, and the other finders answer it (scipy.stats's body imports ~500 of its
-            # own modules).  The slow path would answer the same, in four calls.
-            importer = namespace.get("__name__") if frame is not None else None
-            dot = name.index(".")
-            if (type(importer) is str and importer.startswith(name[:dot])
-                    and (len(importer) == dot or importer[dot] == ".")):
-                return None
-        elif frame is None or not namespace.get("__lazy_modules__"):
-            return None  # PEP 810 reads the importing frame's globals for __lazy_modules__
+                while namespace is _BOOTSTRAP_GLOBALS or namespace is _BOOTSTRAP_EXTERNAL_GLOBALS:
+                    frame = frame.f_back
+                    namespace = frame.f_globals if frame is not None else None
+            if not own:
+                if namespace is None or not namespace.get("__lazy_modules__"):
+                    return None  # PEP 810 reads the importing frame's globals for __lazy_modules__
+                return (_slow_path or _decision()).find_configured(self, name, path, target)
+            importer = namespace.get("__name__") if namespace is not None else None
+        # The package importing its own submodule while nothing of its tree is pending:
+        # eager, and the other finders answer it (scipy.stats's body imports ~500 of its
+        # own modules).  The slow path would answer the same, in four calls.
+        dot = name.index(".")
+        if (type(importer) is str and importer.startswith(name[:dot])
+                and (len(importer) == dot or importer[dot] == ".")):
+            return None
         return (_slow_path or _decision()).find_configured(self, name, path, target)
 
     def watch(self, name: str) -> None:
