@@ -322,6 +322,67 @@ result["after"] = list(_trace.events)
     assert res == {"before": ["other"], "values": ["listed", "part"], "after": ["other", "listed", "listed.part"]}
 
 
+OWN_LISTING = {
+    "ownlist/__init__.py": """
+        import _trace
+        __lazy_modules__ = ["ownlist", "ownlist.a", "ownlist.b", "ownlist.c", "ownlist.d"]
+        import ownlist.a as a_module
+        from ownlist.b import B
+        from . import c
+        from .d import D
+        _trace.at_end = list(_trace.events)
+        """,
+    **{f"ownlist/{name}.py": f"import _trace; _trace.hit(__name__)\n{name.upper()} = {name!r}\n"
+       for name in "abcde"},
+    "ownlist/late.py": """
+        import _trace; _trace.hit(__name__)
+        __lazy_modules__ = ["ownlist.e"]
+        import ownlist.e as e_module
+        """,
+    "loadedpkg/__init__.py": "import _trace; _trace.hit(__name__)\n",
+    "loadedpkg/sub.py": "import _trace; _trace.hit(__name__)\nSUB = 'sub'\n",
+}
+
+
+def test_a_package_s_own_submodules_it_lists_in_lazy_modules_defer(runner):
+    """A package listing its own submodules (``import pkg.a as m``, ``from pkg.b import B``,
+    ``from . import c``, ``from .d import D``) defers them at its own import, as 3.15 does;
+    they run at first use.  (lazyhook keeps the policy's packages' own imports eager;
+    that rule is not for what a package lists.)"""
+    runner.packages(OWN_LISTING)
+    res = run(runner, """
+import ownlist
+result["at_end"] = _trace.at_end
+result["after_import"] = list(_trace.events)
+result["values"] = [ownlist.a_module.A, ownlist.B]
+result["after_two"] = list(_trace.events)
+result["more"] = [ownlist.c.C, ownlist.D]
+result["ran"] = list(_trace.events)
+import ownlist.late  # imported by the package's own module once nothing of it is pending
+result["late"] = [_trace.events[4:], ownlist.late.e_module.E, _trace.events[4:]]
+""", packages=())
+    everything = ["ownlist.a", "ownlist.b", "ownlist.c", "ownlist.d"]
+    # (A first use runs the package's whole pending tree on 3.11-3.14: docs/semantics.md.)
+    assert res == {"at_end": [], "after_import": [], "values": ["a", "b"],
+                   "after_two": everything[:2] if NATIVE else everything, "more": ["c", "d"],
+                   "ran": everything, "late": [["ownlist.late"], "e", ["ownlist.late", "ownlist.e"]]}
+
+
+def test_lazy_modules_defers_a_submodule_of_a_loaded_package_it_lists(runner):
+    """``from pkg import sub`` with ``pkg`` listed and already loaded: ``sub`` is a
+    submodule not loaded yet, and it waits for its first use (3.15)."""
+    runner.packages(OWN_LISTING)
+    res = run(runner, """
+import loadedpkg
+__lazy_modules__ = ["loadedpkg"]
+from loadedpkg import sub
+result["before"] = list(_trace.events)
+result["value"] = sub.SUB
+result["after"] = list(_trace.events)
+""", packages=())
+    assert res == {"before": ["loadedpkg"], "value": "sub", "after": ["loadedpkg", "loadedpkg.sub"]}
+
+
 def test_lazy_modules_is_read_from_the_importing_code_s_own_globals(runner):
     """Code run by ``exec()`` with globals of its own, and a module that replaced itself in
     ``sys.modules`` with another object, list what they defer in the globals their code

@@ -322,12 +322,22 @@ class LazyFinder:
                 return (_slow_path or _decision()).find_configured(self, name, path, target)
             importer = namespace.get("__name__") if namespace is not None else None
         # The package importing its own submodule while nothing of its tree is pending:
-        # eager, and the other finders answer it (scipy.stats's body imports ~500 of its
-        # own modules).  The slow path would answer the same, in four calls.
+        # eager for a configured package, and the other finders answer it (scipy.stats's
+        # body imports ~500 of its own modules); the slow path would answer the same, in
+        # four calls.  A tree watched because ``__lazy_modules__`` deferred part of it
+        # defers what its importer lists, as on 3.15.
         dot = name.index(".")
         if (type(importer) is str and importer.startswith(name[:dot])
                 and (len(importer) == dot or importer[dot] == ".")):
-            return None
+            if name[:dot] in self.roots or not self.lazy_modules:
+                return None
+            if _frame_module_name is not None:
+                try:
+                    namespace = _getframe(depth).f_globals
+                except ValueError:
+                    return None
+            if namespace is None or not namespace.get("__lazy_modules__"):
+                return None
         return (_slow_path or _decision()).find_configured(self, name, path, target)
 
     def watch(self, name: str) -> None:

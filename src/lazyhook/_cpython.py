@@ -320,6 +320,16 @@ def import_store(code, offset: int) -> tuple[str, bool] | None:
     return None
 
 
+def import_fromlist(code, offset: int) -> tuple:
+    """The names ``from x import a, b`` lists, for the IMPORT_NAME at ``offset``: the
+    constant loaded just before it (``()`` for ``import x`` and what cannot be read)."""
+    fromlist_load = _previous(code.co_code, offset)
+    if fromlist_load < 0 or code.co_code[fromlist_load] != LOAD_CONST:
+        return ()
+    fromlist = code.co_consts[oparg_at(code, fromlist_load)]
+    return fromlist if type(fromlist) is tuple else ()
+
+
 def from_statement_start(code, lasti: int) -> int | None:
     """The IMPORT_NAME offset of the ``from ... import`` whose IMPORT_FROM is at ``lasti``:
     the statement is ``IMPORT_NAME (IMPORT_FROM STORE_NAME)+ POP_TOP`` on 3.11-3.15."""

@@ -45,12 +45,13 @@ def would_defer(finder: LazyFinder, name: str, statement, offset: int | None = N
     """The one rule: a configured name, or one the importing module lists in
     ``__lazy_modules__``, not never-lazy, imported by a PEP 810 statement (whose
     IMPORT_NAME is at ``offset`` when the frame is past it)."""
-    if name.partition(".")[0] not in finder.roots:
+    configured = name.partition(".")[0] in finder.roots
+    if not configured:
         if not finder.lazy_modules or not _frames.is_listed_lazy(statement, name, offset):
             return False
     if finder.is_never_lazy(name):
         return False
-    return _frames.is_deferrable(statement, name, offset)
+    return _frames.is_deferrable(statement, name, offset, configured)
 
 
 def find_configured(finder: LazyFinder, name, path, target):
@@ -70,13 +71,13 @@ def find_configured(finder: LazyFinder, name, path, target):
     if _state.failed:
         _raise_unraised(name)
     top = name.partition(".")[0]
-    if _pending_ancestor(name) is None:
+    if top in finder.roots and _pending_ancestor(name) is None:
         importer = _cpython.importer_name(1)
         if isinstance(importer, str) and importer.partition(".")[0] == top:
-            # A package's own import is eager (PEP 810 defers none of them here, see
-            # eager_reason), and with no pending ancestor to run first the other finders
-            # answer it directly: the hot path while a body runs, also while other
-            # modules of its tree are still pending (scipy's body, scipy.stats pending).
+            # A configured package's own import is eager (see eager_reason), and with no
+            # pending ancestor to run first the other finders answer it directly: the hot
+            # path while a body runs, also while other modules of its tree are still
+            # pending (scipy's body, scipy.stats pending).
             return None
     statement = _frames.statement_frame(_import_system_caller())
     deferrable = would_defer(finder, name, statement)

@@ -41,18 +41,20 @@ def top_of(name: str) -> str:
     return name.partition(".")[0]
 
 
-def is_deferrable(frame, name: str, offset: int | None = None) -> bool:
+def is_deferrable(frame, name: str, offset: int | None = None, configured: bool = True) -> bool:
     """PEP 810's rule for the import of ``name`` executed by ``frame``.
 
     Deferred only when the frame is executing an ``import`` statement at module level,
     outside every ``try`` body and ``except`` clause (``with`` blocks and a ``try``
     statement's ``else:``/``finally:`` defer, as on 3.15), for this very package (a C
-    extension's own ``PyImport_Import`` during a statement for another package must stay eager), and
-    not from inside the same package: once a package's body runs, its imports are eager.
+    extension's own ``PyImport_Import`` during a statement for another package must stay eager), and,
+    for a ``configured`` package, not from inside the same package: once a configured
+    package's body runs, its imports are eager (the 3.15 filter refuses them too).  A
+    package's own imports that it lists in ``__lazy_modules__`` defer, as on 3.15.
     ``offset`` is the statement's IMPORT_NAME when the frame is further on (a from-import's
     ``IMPORT_FROM``).
     """
-    return eager_reason(frame, name, offset) is None
+    return eager_reason(frame, name, offset, configured) is None
 
 
 def is_listed_lazy(frame, name: str, offset: int | None = None) -> bool:
@@ -74,12 +76,17 @@ def is_listed_lazy(frame, name: str, offset: int | None = None) -> bool:
             return False
     except TypeError:  # not a container: nothing is listed
         return False
-    return name == absolute or absolute.startswith(name + ".")
+    if name == absolute or absolute.startswith(name + "."):
+        return True
+    # ``from X import sub`` with X listed: the submodule the statement imports defers too.
+    parent, _dot, attr = name.rpartition(".")
+    return parent == absolute and attr in _cpython.import_fromlist(frame.f_code, offset)
 
 
-def eager_reason(frame, name: str, offset: int | None = None) -> str | None:
+def eager_reason(frame, name: str, offset: int | None = None, configured: bool = True) -> str | None:
     """Why PEP 810's rule keeps this import of ``name`` eager, in a user's words (status
-    and reports: "in a try block or except clause"); None when the rule defers it."""
+    and reports: "in a try block or except clause"); None when the rule defers it.
+    ``configured``: ``name``'s package is the policy's, whose own imports stay eager."""
     if frame is None:
         return "not from Python code"
     offset = statement_offset(frame, offset)
@@ -91,9 +98,12 @@ def eager_reason(frame, name: str, offset: int | None = None) -> str | None:
         return "in a try block or except clause"
     top = top_of(name)
     importer = frame.f_globals.get("__name__")
-    if isinstance(importer, str) and top_of(importer) == top:
+    if configured and isinstance(importer, str) and top_of(importer) == top:
         return "by its own package"
     target = _cpython.import_name_target(frame, offset)
+    level = _cpython.import_level(frame.f_code, offset)
+    if level:  # ``from .sub import x``, ``from . import sub``: the module the dots name
+        target = _cpython.resolve_import(target, frame.f_globals, level)
     if not target:
         return "an import statement PEP 810 keeps eager"
     return None if top_of(target) == top else f"by the import of {target}"

@@ -145,3 +145,26 @@ def test_a_from_import_stays_deferred_then_computes_the_same(case):
     # Nothing of the package ran at the statement: neither the module eager import needs
     # for the name nor the package itself.
     assert not any(n == top or n.startswith(top + ".") for n in lazy["executed"]), lazy["executed"]
+
+
+def test_a_package_s_own_lazy_modules_listing_defers_what_it_lists():
+    """wcwidth lists its own submodules in ``__lazy_modules__`` (PEP 810).  With lazyhook
+    active and nothing configured, ``import wcwidth`` leaves the ones its import does not
+    need unrun, on 3.11-3.14 as 3.15 does, and computes what eager import computes."""
+    if importlib.util.find_spec("wcwidth") is None:
+        pytest.skip("wcwidth is not installed here")
+    work = """
+        result = [wcwidth.wcswidth("h\\u00e9llo w\\u00f6rld \\u2713"), wcwidth.wcwidth("\\u4e2d"),
+                  sorted(set(getattr(wcwidth, "__lazy_modules__", ())))]
+        """
+    lazy = run("import wcwidth", work, "import lazyhook; lazyhook.install([])")
+    # (3.15 honours __lazy_modules__ by itself: a filter refusing everything is eager there.)
+    eager = run("import wcwidth", work, "getattr(sys, 'set_lazy_imports_filter', lambda f: None)(lambda *a: False)")
+    assert lazy["result"] == eager["result"]
+    listed = set(eager["result"][2])
+    if not listed:
+        pytest.skip("this wcwidth lists nothing in __lazy_modules__")
+    ran_lazily, ran_eagerly = ({n for n in run["executed"] if n.partition(".")[0] == "wcwidth"}
+                               for run in (lazy, eager))
+    assert ran_lazily < ran_eagerly
+    assert listed & (ran_eagerly - ran_lazily)
