@@ -48,9 +48,10 @@ def is_deferrable(frame, name: str, offset: int | None = None, configured: bool 
     outside every ``try`` body and ``except`` clause (``with`` blocks and a ``try``
     statement's ``else:``/``finally:`` defer, as on 3.15), for this very package (a C
     extension's own ``PyImport_Import`` during a statement for another package must stay eager), and,
-    for a ``configured`` package, not from inside the same package: once a configured
-    package's body runs, its imports are eager (the 3.15 filter refuses them too).  A
-    package's own imports that it lists in ``__lazy_modules__`` defer, as on 3.15.
+    for a ``configured`` package (the policy's), not from inside the same package: once
+    its body runs, its imports are eager (the 3.15 filter refuses them too).  For a name
+    deferred only because the importer lists it in ``__lazy_modules__`` (``configured``
+    False) a package's imports of itself defer, as on 3.15.
     ``offset`` is the statement's IMPORT_NAME when the frame is further on (a from-import's
     ``IMPORT_FROM``).
     """
@@ -60,7 +61,8 @@ def is_deferrable(frame, name: str, offset: int | None = None, configured: bool 
 def is_listed_lazy(frame, name: str, offset: int | None = None) -> bool:
     """Whether the importing module lists the statement's target in ``__lazy_modules__``
     (PEP 810: fully qualified names; for ``from X import ...`` the name ``X``), and
-    ``name`` is that target or one of its parents (``import a.b`` imports ``a`` first)."""
+    ``name`` is that target, one of its parents (``import a.b`` imports ``a`` first), or
+    a submodule ``X.sub`` that ``from X import sub`` imports (3.15 defers it too)."""
     if frame is None:
         return False
     listed = frame.f_globals.get("__lazy_modules__")
