@@ -244,6 +244,8 @@ _BOOTSTRAP_EXTERNAL_GLOBALS = sys.modules["_frozen_importlib_external"].__dict__
 _FIND_SPEC_TO_IMPORTER = 1 + _IMPORT_SYSTEM_FRAMES
 # 3.12+: a frame's module (its function's ``__module__``) without making its frame object.
 _frame_module_name = getattr(sys, "_getframemodulename", None)
+# A module's own namespace, read past its class (a pending module's never loads it).
+_module_namespace = type(sys).__dict__["__dict__"].__get__
 
 
 # lazyhook._finder (the deferral decision), once the first configured import needed it.
@@ -322,20 +324,22 @@ class LazyFinder:
                 return (_slow_path or _decision()).find_configured(self, name, path, target)
             importer = namespace.get("__name__") if namespace is not None else None
         # The package importing its own submodule while nothing of its tree is pending:
-        # eager for a configured package, and the other finders answer it (scipy.stats's
-        # body imports ~500 of its own modules); the slow path would answer the same, in
-        # four calls.  A tree watched because ``__lazy_modules__`` deferred part of it
-        # defers what its importer lists, as on 3.15.
+        # eager, and the other finders answer it (scipy.stats's body imports ~500 of its
+        # own modules); the slow path would answer the same, in four calls.  Unless the
+        # importer lists modules in ``__lazy_modules__``: what it lists defers, as on 3.15
+        # (the slow path reads the statement's own globals).
         dot = name.index(".")
         if (type(importer) is str and importer.startswith(name[:dot])
                 and (len(importer) == dot or importer[dot] == ".")):
-            if name[:dot] in self.roots or not self.lazy_modules:
+            if not self.lazy_modules:
                 return None
             if _frame_module_name is not None:
+                # 3.12+: the importer's module namespace, not its frame's: the same dict for
+                # a body the import system runs.  Anything else asks the slow path.
                 try:
-                    namespace = _getframe(depth).f_globals
-                except ValueError:
-                    return None
+                    namespace = _module_namespace(sys.modules[importer])
+                except (KeyError, TypeError):  # no module under that name: the slow path reads the frame
+                    return (_slow_path or _decision()).find_configured(self, name, path, target)
             if namespace is None or not namespace.get("__lazy_modules__"):
                 return None
         return (_slow_path or _decision()).find_configured(self, name, path, target)

@@ -46,12 +46,14 @@ def would_defer(finder: LazyFinder, name: str, statement, offset: int | None = N
     ``__lazy_modules__``, not never-lazy, imported by a PEP 810 statement (whose
     IMPORT_NAME is at ``offset`` when the frame is past it)."""
     configured = name.partition(".")[0] in finder.roots
-    if not configured:
-        if not finder.lazy_modules or not _frames.is_listed_lazy(statement, name, offset):
-            return False
+    listed = finder.lazy_modules and _frames.is_listed_lazy(statement, name, offset)
+    if not configured and not listed:
+        return False
     if finder.is_never_lazy(name):
         return False
-    return _frames.is_deferrable(statement, name, offset, configured)
+    # What the importer lists defers even inside its own package, configured or not:
+    # the policy never makes a package less lazy than its own declaration (and 3.15).
+    return _frames.is_deferrable(statement, name, offset, configured and not listed)
 
 
 def find_configured(finder: LazyFinder, name, path, target):
@@ -71,15 +73,19 @@ def find_configured(finder: LazyFinder, name, path, target):
     if _state.failed:
         _raise_unraised(name)
     top = name.partition(".")[0]
+    statement = None
     if top in finder.roots and _pending_ancestor(name) is None:
         importer = _cpython.importer_name(1)
         if isinstance(importer, str) and importer.partition(".")[0] == top:
-            # A configured package's own import is eager (see eager_reason), and with no
-            # pending ancestor to run first the other finders answer it directly: the hot
-            # path while a body runs, also while other modules of its tree are still
-            # pending (scipy's body, scipy.stats pending).
-            return None
-    statement = _frames.statement_frame(_import_system_caller())
+            # A configured package's own import is eager (see eager_reason) unless the
+            # importer lists it, and with no pending ancestor to run first the other
+            # finders answer it directly: the hot path while a body runs, also while
+            # other modules of its tree are still pending (scipy's body, scipy.stats pending).
+            statement = _frames.statement_frame(_import_system_caller())
+            if statement is None or not statement.f_globals.get("__lazy_modules__"):
+                return None
+    if statement is None:
+        statement = _frames.statement_frame(_import_system_caller())
     deferrable = would_defer(finder, name, statement)
     spec = find_spec_elsewhere(name, path, target) or _look_again_after_parent(finder, name, target)
     if spec is None:

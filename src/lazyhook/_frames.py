@@ -49,9 +49,9 @@ def is_deferrable(frame, name: str, offset: int | None = None, configured: bool 
     statement's ``else:``/``finally:`` defer, as on 3.15), for this very package (a C
     extension's own ``PyImport_Import`` during a statement for another package must stay eager), and,
     for a ``configured`` package (the policy's), not from inside the same package: once
-    its body runs, its imports are eager (the 3.15 filter refuses them too).  For a name
-    deferred only because the importer lists it in ``__lazy_modules__`` (``configured``
-    False) a package's imports of itself defer, as on 3.15.
+    its body runs, its imports are eager (the 3.15 filter refuses them too).  What the
+    importer lists in ``__lazy_modules__`` is not ``configured`` here, whatever the
+    policy says: a package's imports of itself that it lists defer, as on 3.15.
     ``offset`` is the statement's IMPORT_NAME when the frame is further on (a from-import's
     ``IMPORT_FROM``).
     """
@@ -88,7 +88,8 @@ def is_listed_lazy(frame, name: str, offset: int | None = None) -> bool:
 def eager_reason(frame, name: str, offset: int | None = None, configured: bool = True) -> str | None:
     """Why PEP 810's rule keeps this import of ``name`` eager, in a user's words (status
     and reports: "in a try block or except clause"); None when the rule defers it.
-    ``configured``: ``name``'s package is the policy's, whose own imports stay eager."""
+    ``configured``: ``name``'s package is the policy's and the importer does not list
+    ``name``: its own imports stay eager."""
     if frame is None:
         return "not from Python code"
     offset = statement_offset(frame, offset)

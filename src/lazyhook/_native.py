@@ -64,8 +64,11 @@ def make_filter(finder, previous_filter, previous_all: bool):
         top = imported if dot < 0 else imported[:dot]
         if top in roots:
             if importing is not None and importing.startswith(top) and (
-                    len(importing) == len(top) or importing[len(top)] == "."):
-                return False  # a package's imports of itself stay eager, as emulated (numpy needs it)
+                    len(importing) == len(top) or importing[len(top)] == ".") and not _declared_lazy(
+                    getframe(1), imported):
+                # A package's imports of itself stay eager, as emulated (numpy needs it),
+                # but for what it declares lazy itself (``lazy import``, ``__lazy_modules__``).
+                return False
             checked = True
         else:
             frame = getframe(1)
@@ -103,6 +106,18 @@ def make_filter(finder, previous_filter, previous_all: bool):
         return True
 
     return lazyhook_filter
+
+
+def _declared_lazy(frame, imported: str) -> bool:
+    """Whether the statement is written ``lazy import`` or its module lists ``imported``
+    in ``__lazy_modules__``: lazy on 3.15 without lazyhook, so lazy with it too."""
+    if _cpython.is_explicit_lazy(frame):
+        return True
+    listed = frame.f_globals.get("__lazy_modules__")
+    try:
+        return bool(listed) and imported in listed
+    except TypeError:
+        return False
 
 
 def findable(name: str) -> bool:

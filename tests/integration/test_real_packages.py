@@ -168,3 +168,9 @@ def test_a_package_s_own_lazy_modules_listing_defers_what_it_lists():
                                for run in (lazy, eager))
     assert ran_lazily < ran_eagerly
     assert listed & (ran_eagerly - ran_lazily)
+    # Configuring wcwidth defers its import, and its first use then runs what it runs
+    # unconfigured: the policy never makes a package less lazy than its own declaration.
+    used = "import wcwidth\nwidth = wcwidth.wcswidth('ab')"
+    ran = [{n for n in run(used, work, setup)["executed"] if n.partition(".")[0] == "wcwidth"}
+           for setup in ("import lazyhook; lazyhook.install([])", "import lazyhook; lazyhook.install(['wcwidth'])")]
+    assert ran[0] == ran[1] < ran_eagerly
