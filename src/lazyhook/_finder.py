@@ -73,19 +73,16 @@ def find_configured(finder: LazyFinder, name, path, target):
     if _state.failed:
         _raise_unraised(name)
     top = name.partition(".")[0]
-    statement = None
+    statement = _frames.statement_frame(_import_system_caller())
     if top in finder.roots and _pending_ancestor(name) is None:
         importer = _cpython.importer_name(1)
-        if isinstance(importer, str) and importer.partition(".")[0] == top:
+        if isinstance(importer, str) and importer.partition(".")[0] == top and (
+                statement is None or not statement.f_globals.get("__lazy_modules__")):
             # A configured package's own import is eager (see eager_reason) unless the
-            # importer lists it, and with no pending ancestor to run first the other
+            # importer lists modules, and with no pending ancestor to run first the other
             # finders answer it directly: the hot path while a body runs, also while
             # other modules of its tree are still pending (scipy's body, scipy.stats pending).
-            statement = _frames.statement_frame(_import_system_caller())
-            if statement is None or not statement.f_globals.get("__lazy_modules__"):
-                return None
-    if statement is None:
-        statement = _frames.statement_frame(_import_system_caller())
+            return None
     deferrable = would_defer(finder, name, statement)
     spec = find_spec_elsewhere(name, path, target) or _look_again_after_parent(finder, name, target)
     if spec is None:

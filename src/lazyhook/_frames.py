@@ -103,10 +103,10 @@ def eager_reason(frame, name: str, offset: int | None = None, configured: bool =
     importer = frame.f_globals.get("__name__")
     if configured and isinstance(importer, str) and top_of(importer) == top:
         return "by its own package"
-    target = _cpython.import_name_target(frame, offset)
-    level = _cpython.import_level(frame.f_code, offset)
-    if level:  # ``from .sub import x``, ``from . import sub``: the module the dots name
-        target = _cpython.resolve_import(target, frame.f_globals, level)
+    # The absolute name: ``from .sub import x``, ``from . import sub`` import the module
+    # the dots name (as written when the level cannot be read).
+    statement = _cpython.statement_module(frame, offset)
+    target = statement[2] if statement is not None else _cpython.import_name_target(frame, offset)
     if not target:
         return "an import statement PEP 810 keeps eager"
     return None if top_of(target) == top else f"by the import of {target}"

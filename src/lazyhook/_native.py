@@ -64,22 +64,19 @@ def make_filter(finder, previous_filter, previous_all: bool):
         top = imported if dot < 0 else imported[:dot]
         if top in roots:
             if importing is not None and importing.startswith(top) and (
-                    len(importing) == len(top) or importing[len(top)] == ".") and not _declared_lazy(
-                    getframe(1), imported):
+                    len(importing) == len(top) or importing[len(top)] == "."):
                 # A package's imports of itself stay eager, as emulated (numpy needs it),
                 # but for what it declares lazy itself (``lazy import``, ``__lazy_modules__``).
-                return False
+                frame = getframe(1)
+                if not (is_explicit_lazy(frame) or _listed(frame, imported)):
+                    return False
             checked = True
         else:
             frame = getframe(1)
             if is_explicit_lazy(frame):
                 checked = False  # written `lazy import`: the program's own choice
             else:
-                listed = frame.f_globals.get("__lazy_modules__")
-                try:
-                    checked = bool(listed) and imported in listed
-                except TypeError:
-                    checked = False
+                checked = _listed(frame, imported)
                 if not checked and finder.profile_all:  # `lazyhook suggest`'s lazy run
                     from ._finder import adopt_for_profile  # (imported when profiling began)
 
@@ -108,15 +105,13 @@ def make_filter(finder, previous_filter, previous_all: bool):
     return lazyhook_filter
 
 
-def _declared_lazy(frame, imported: str) -> bool:
-    """Whether the statement is written ``lazy import`` or its module lists ``imported``
-    in ``__lazy_modules__``: lazy on 3.15 without lazyhook, so lazy with it too."""
-    if _cpython.is_explicit_lazy(frame):
-        return True
+def _listed(frame, imported: str) -> bool:
+    """Whether the importing module lists ``imported`` in ``__lazy_modules__`` (lazy on
+    3.15 without lazyhook, so lazy with it too)."""
     listed = frame.f_globals.get("__lazy_modules__")
     try:
         return bool(listed) and imported in listed
-    except TypeError:
+    except TypeError:  # not a container: nothing is listed
         return False
 
 
