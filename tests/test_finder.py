@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -240,6 +241,33 @@ def test_is_pending_accepts_names_and_objects(import_state, tmp_path):
     assert not lazyhook.is_pending("pending_by_name")
     assert not lazyhook.is_pending("never_imported_name")
     assert not lazyhook.is_pending(sys)
+
+
+def test_is_pending_first_asked_in_a_loop_over_sys_modules(runner):
+    # What a user writes to list what is still pending: the first call of is_pending
+    # comes inside the loop, so it must import nothing ("dictionary changed size during
+    # iteration" otherwise), on every version, by name and by module object.
+    runner.packages({"pk/__init__.py": "X = 1\n", "pk/sub.py": "Y = 2\n", "other.py": "Z = 3\n"})
+    proc = runner.run("""
+        import json, sys
+        import lazyhook
+        lazyhook.install(["pk"])
+        import pk.sub
+        import other
+        by_name = [name for name in sys.modules if lazyhook.is_pending(name)]
+        by_object = [name for name, module in sys.modules.items() if lazyhook.is_pending(module)]
+        asked = {name: lazyhook.is_pending(name) for name in ("pk", "pk.sub", "other")}
+        loaded = pk.sub.Y
+        print(json.dumps({"by_name": by_name, "by_object": by_object, "asked": asked,
+                          "after": [name for name in sys.modules if lazyhook.is_pending(name)]}))
+    """)
+    result = json.loads(proc.stdout)
+    # 3.15 keeps pending modules out of sys.modules (PEP 810); 3.11-3.14 hold them there.
+    in_sys_modules = [] if NATIVE else ["pk", "pk.sub"]
+    assert sorted(result["by_name"]) == in_sys_modules
+    assert sorted(result["by_object"]) == in_sys_modules
+    assert result["asked"] == {"pk": True, "pk.sub": True, "other": False}
+    assert result["after"] == []
 
 
 @pytest.mark.parametrize("util_first", [True, False], ids=["importlib.util-first", "importlib.util-later"])

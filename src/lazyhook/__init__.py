@@ -33,7 +33,7 @@ _NATIVE = _SUPPORTED and hasattr(sys, "set_lazy_imports")  # PEP 810: the interp
 # (PEP 562).  Type checkers read the names from here:
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ._api import attach, events, is_pending, lazy_import, load_all, on_load, preload, report, status, write_report
+    from ._api import attach, events, lazy_import, load_all, on_load, preload, report, status, write_report
     from ._lazymodule import LazyImportError
     from ._policy import PolicyError
 _LATER = {"LazyImportError": "_lazymodule", "PolicyError": "_policy", "load_ipython_extension": "_ipython",
@@ -727,3 +727,24 @@ def uninstall() -> None:
     with _state.lock:
         _state.handles.clear()
         _apply()
+
+
+def is_pending(module) -> bool:
+    """True while ``module`` (or the module named so) is imported but not yet loaded.
+
+    Pass the name: evaluating a lazily imported global to pass it loads it (PEP 810
+    resolves a lazy import when its name is loaded; 3.11-3.14 emulate that).  Defined
+    here, it imports nothing (on 3.15, nothing once lazyhook is installed), so a loop
+    over ``sys.modules`` may call it: an import inside such a loop changes the dict it
+    walks ("dictionary changed size during iteration").
+    """
+    if _NATIVE:
+        from ._native import interpreter_pending  # imported by install() on 3.15
+
+        answer = interpreter_pending(module)
+        if answer is not None:
+            return answer
+    if isinstance(module, str):
+        module = sys.modules.get(module)
+    entry = _state.entries.get(id(module))  # a module the lazy-module core deferred
+    return entry is not None and entry.module is module and entry.state == _PENDING

@@ -1,8 +1,6 @@
 """lazyhook's API beyond the ways in, served by the package (PEP 562): reports, preload,
 status, explicit lazy imports.  Each function imports what it needs on its first call."""
 
-import sys
-
 
 def events() -> list[dict]:
     """Every lazy load recorded so far (see docs/reports.md for the fields)."""
@@ -65,23 +63,3 @@ def status() -> list[dict]:
     return _status()
 
 
-def is_pending(module) -> bool:
-    """True while ``module`` (or the module named so) is imported but not yet loaded.
-
-    Pass the name: evaluating a lazily imported global to pass it loads it (PEP 810
-    resolves a lazy import when its name is loaded; 3.11-3.14 emulate that).
-    """
-    from . import _cpython
-    from ._lazymodule import is_pending as _is_pending
-
-    placeholder = _cpython.placeholder_name(module)
-    if placeholder is not None:
-        return placeholder not in sys.modules
-    if isinstance(module, str):
-        if _cpython.NATIVE:
-            from ._native import is_pending_name
-
-            if is_pending_name(module):
-                return True
-        module = sys.modules.get(module)
-    return _is_pending(module)

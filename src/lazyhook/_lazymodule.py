@@ -121,11 +121,6 @@ class Entry:
         return exc
 
 
-def is_pending(module) -> bool:
-    entry = _state.entries.get(id(module))
-    return entry is not None and entry.module is module and entry.state == PENDING
-
-
 def pending_entry(name: str) -> Entry | None:
     return _state.by_name.get(name)
 

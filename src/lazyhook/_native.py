@@ -143,6 +143,18 @@ def pending_names(finder) -> list[str]:
     return sorted(name for name in finder.import_sites if is_pending_name(name))
 
 
+def interpreter_pending(module) -> "bool | None":
+    """``lazyhook.is_pending`` where the interpreter's lazy imports answer: a placeholder
+    (loaded once its module is in ``sys.modules``), or a name ``is_pending_name`` holds
+    pending.  None otherwise: lazyhook's own pending modules answer then."""
+    placeholder = _cpython.placeholder_name(module)
+    if placeholder is not None:
+        return placeholder not in sys.modules
+    if isinstance(module, str) and is_pending_name(module):
+        return True
+    return None
+
+
 def is_pending_name(name: str) -> bool:
     """Imported lazily and not loaded: listed in ``sys.lazy_modules``, or the parent of a
     name listed there (``import a.b`` lists only ``a.b``; loading it loads ``a`` too)."""
