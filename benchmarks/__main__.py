@@ -322,6 +322,50 @@ def instruction_count(code: str, env: dict[str, str]) -> int:
     raise RuntimeError(f"callgrind wrote no summary for {code!r}")
 
 
+# What the cyclic collector sees of the same programs, where instruction counts show
+# only the cost of the collections that ran: every object an allocation adds to the
+# youngest generation brings its next collection closer, and every tenth of those (on
+# 3.14, as on 3.11-3.13: thresholds 2000, 10, 10) collects generation 1, which takes
+# milliseconds in these programs.  The objects lazyhook leaves alive (its modules' code,
+# functions and state) can move one more of those into the script.
+NET_OBJECTS = ("import gc as _collector\n_collector.disable()\n_objects_before = _collector.get_count()[0]\n"
+               "{code}\nprint(_collector.get_count()[0] - _objects_before)\n")
+OLDER_COLLECTIONS = ("import gc as _collector, time as _clock\n_older = []\n_began = [0.0]\n"
+                     "_collector.callbacks.append(lambda phase, info: _began.__setitem__(0, _clock.perf_counter()) "
+                     "if phase == 'start' else info['generation'] and _older.append(_clock.perf_counter() - _began[0]))\n"
+                     "_kept = [[] for _ in range({extra})]\n{code}\n"
+                     "print(sorted(_older)[len(_older) // 2] * 1000 if _older else 0.0, len(_older))\n")
+SLACK_STEP, SLACK_LIMIT = 100, 4000
+
+
+def printed_numbers(code: str, env: dict[str, str]) -> list[float]:
+    """The numbers on the last line one fresh ``python -c code`` prints."""
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark process failed ({proc.returncode}): {code!r}\n" + proc.stderr[-2000:])
+    return [float(word) for word in proc.stdout.splitlines()[-1].split()]
+
+
+def collector_row(eager: str, lazy: str, env: dict[str, str]) -> dict:
+    """Objects each program leaves to the collector (allocated and not freed, the
+    collector off); its collections of generation 1 or 2 with it on, and how long eager's
+    took (the median); and eager's slack: the fewest objects kept alive from the start
+    (in steps of ``SLACK_STEP``) that bring one more of those collections into eager's
+    run (None up to ``SLACK_LIMIT``)."""
+    def older(code: str, extra: int = 0) -> tuple[float, int]:
+        median_ms, count = printed_numbers(OLDER_COLLECTIONS.format(extra=extra, code=code), env)
+        return median_ms, int(count)
+
+    def objects(code: str) -> int:
+        return int(printed_numbers(NET_OBJECTS.format(code=code), env)[-1])
+
+    median_ms, eager_older = older(eager)
+    slack = next((extra for extra in range(SLACK_STEP, SLACK_LIMIT + 1, SLACK_STEP)
+                  if older(eager, extra)[1] > eager_older), None)
+    return {"objects eager": objects(eager), "objects lazyhook": objects(lazy), "older eager": eager_older,
+            "older lazyhook": older(lazy)[1], "older ms": median_ms, "slack": slack}
+
+
 def instruction_cases(only: str | None) -> list[dict]:
     """Each from-import case followed by its use: eager (twice), lazyhook with another
     package configured (its start-up and its finder at every import), and lazyhook."""
@@ -362,6 +406,10 @@ def instruction_cases(only: str | None) -> list[dict]:
                 continue
             rows.append({"case": case, **{variant: counts[(case, variant)].result() for variant in variants}})
         floor_count = floor.result()
+    for row in rows:  # after valgrind's runs: these are counts, not times, but each is a whole process
+        if "skipped" not in row:
+            variants = jobs[row["case"]]
+            row["collector"] = collector_row(variants["eager"], variants["lazyhook"], env)
     for row in rows:
         row["floor"] = floor_count
     return rows
@@ -392,6 +440,22 @@ def instructions_markdown(rows: list[dict]) -> str:
         lines.append(f"| `{row['case']}` | {eager / 1e6:,.1f} M | {row['eager again'] / 1e6:,.1f} M "
                      f"| {row['another package configured'] / 1e6:,.1f} M | {row['lazyhook'] / 1e6:,.1f} M "
                      f"| {over(row['another package configured'])} | {over(row['lazyhook'])} |")
+    lines += ["", "What the cyclic collector sees of the same programs (same environment): the objects each "
+              "leaves alive, counted with the collector off (`gc.get_count()`); its collections of generation "
+              "1 or 2 with it on (`gc.callbacks`), and the median time one of eager's took; and eager's slack, "
+              f"the fewest objects kept alive from the start (in steps of {SLACK_STEP}) that bring one more of "
+              "those into eager's run.", "",
+              "| import-then-use | objects, eager | objects, lazyhook | lazyhook's | older collections, eager "
+              "| older collections, lazyhook | one of eager's | eager's slack |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for row in rows:
+        if "skipped" in row:
+            continue
+        gc_row = row["collector"]
+        slack = f"{gc_row['slack']:,}" if gc_row["slack"] is not None else f"over {SLACK_LIMIT:,}"
+        lines.append(f"| `{row['case']}` | {gc_row['objects eager']:,} | {gc_row['objects lazyhook']:,} "
+                     f"| {gc_row['objects lazyhook'] - gc_row['objects eager']:+,} | {gc_row['older eager']} "
+                     f"| {gc_row['older lazyhook']} | {gc_row['older ms']:.1f} ms | {slack} |")
     return "\n".join(lines)
 
 
@@ -413,7 +477,11 @@ def instructions_section(results: dict, args: argparse.Namespace) -> str:
              "import-then-use. The 'finder' column is lazyhook's start-up and its finder's answer at every "
              "import the program makes; the rest of the lazyhook column is the deferred statement and the "
              "first use's load. Counts leave out what wall time adds on top: the kernel's share (on 3.11, "
-             "the frame-stack `munmap` calls of the from-imports notes) and cache effects.", ""]
+             "the frame-stack `munmap` calls of the from-imports notes) and cache effects. A collection that "
+             "lazyhook's objects bring into the script is counted (they are deterministic here), but takes more "
+             "wall time than its instructions: it walks every young object, and misses the cache on most. Where "
+             "lazyhook's objects come near eager's slack, its run can hold one more older collection than "
+             "eager's; where they are far below it, it holds the same ones.", ""]
     for row in results["instructions"]:
         if "skipped" in row:
             continue
