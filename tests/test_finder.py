@@ -243,6 +243,39 @@ def test_is_pending_accepts_names_and_objects(import_state, tmp_path):
     assert not lazyhook.is_pending(sys)
 
 
+@pytest.mark.skipif(NATIVE, reason="3.15 hands deferral to the interpreter: no pending trees of lazyhook's")
+def test_busy_subtrees_follow_each_tree_as_its_modules_defer_and_load(import_state, tmp_path):
+    # Each change recomputes only the tree it touched; the answer must stay what a full
+    # recomputation gives, or a pending package's own imports would skip running it first.
+    for name in ("busy_a", "busy_b", "busy_c"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("VALUE = 1\n")
+        (tmp_path / name / "sub.py").write_text("VALUE = 2\n")
+    sys.path.insert(0, str(tmp_path))
+    lazyhook.install(["busy_a", "busy_b", "busy_c"])
+    finder = finders()[0]
+
+    def busy() -> set[str]:
+        incremental = set(finder.busy_subtrees)
+        finder.trees_changed()  # the full recomputation
+        assert set(finder.busy_subtrees) == incremental
+        return incremental
+
+    namespace = module_level_import("busy_a")
+    namespace.update(module_level_import("busy_b.sub"))
+    namespace.update(module_level_import("busy_c"))
+    assert busy() == {"busy_a.", "busy_b.", "busy_c."}
+    assert use(namespace, "busy_b").sub.VALUE == 2
+    assert busy() == {"busy_a.", "busy_c."}
+    assert use(namespace, "busy_a").VALUE == 1
+    assert busy() == {"busy_c."}
+    namespace.update(module_level_import("busy_a.sub"))  # its package is loaded: the submodule alone defers
+    assert busy() == {"busy_a.", "busy_c."}
+    assert use(namespace, "busy_c").VALUE == 1
+    assert sys.modules["busy_a.sub"].VALUE == 2
+    assert busy() == set()
+
+
 def test_is_pending_first_asked_in_a_loop_over_sys_modules(runner):
     # What a user writes to list what is still pending: the first call of is_pending
     # comes inside the loop, so it must import nothing ("dictionary changed size during

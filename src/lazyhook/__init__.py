@@ -270,6 +270,7 @@ class LazyFinder:
         # "<root>." for each tree whose own imports find_spec must not answer itself
         # (something of it is pending), or "" (all of them): ``trees_changed``.
         self.busy_subtrees: tuple[str, ...] = ("",)
+        self.busy_roots: dict[str, str] = {}  # root -> "<root>." for each tree with a pending module
         self.never_lazy: frozenset[str] = frozenset()
         self.policy: Policy | None = None  # the resolved policy last installed, for status
         self.profile_all = False  # `lazyhook suggest`: every third-party package is lazy
@@ -346,8 +347,14 @@ class LazyFinder:
 
     def watch(self, name: str) -> None:
         """Send imports of ``name`` (and, for a top-level name, of its submodules) to ``find_configured``."""
-        with _state.lock:
-            self.watch_only(self.watched | {name})
+        if name in self.watched:  # each deferral asks again
+            return
+        with _state.lock:  # new sets and tuples, never changed in place (watch_only)
+            if name in self.watched:
+                return
+            if "." not in name:
+                self.subtrees += (f"{name}.",)
+            self.watched = self.watched | {name}
 
     def unwatch(self, name: str) -> None:
         with _state.lock:
@@ -360,21 +367,32 @@ class LazyFinder:
         with _state.lock:
             self.subtrees = tuple(f"{name}." for name in names if "." not in name)
             self.watched = set(names)
-            self.trees_changed()
 
-    def trees_changed(self) -> None:
+    def trees_changed(self, root: "str | None" = None) -> None:
         """Recompute ``busy_subtrees`` after anything the own-import answer depends on
         changed: a module of a tree deferred, revived or loading, a failure held for its
         next use, a child to adopt.  Called where the change is made, under the lock, so
-        no thread's next import sees the change without it.  Missing a change that
-        settles a tree costs speed only (its own imports take the slow path)."""
+        no thread's next import sees the change without it; with the ``root`` of the one
+        tree that changed, only that tree is looked at (a program deferring hundreds of
+        modules through ``__lazy_modules__`` makes hundreds of trees).  Missing a change
+        that settles a tree costs speed only (its own imports take the slow path)."""
         state = _state
         with state.lock:
+            busy = self.busy_roots
+            if root is None:
+                busy.clear()
+                for name, tree in state.trees.items():
+                    if any(entry.state is _PENDING for entry in tree):
+                        busy[name] = f"{name}."
+            elif any(entry.state is _PENDING for entry in state.trees.get(root, ())):
+                if root not in busy:
+                    busy[root] = f"{root}."
+            else:
+                busy.pop(root, None)
             if _NATIVE or state.adopt_next or state.failed:
                 self.busy_subtrees = ("",)  # every name: the slow path looks at those first
             else:
-                self.busy_subtrees = tuple(f"{root}." for root, tree in state.trees.items()
-                                           if any(entry.state is _PENDING for entry in tree))
+                self.busy_subtrees = tuple(busy.values())
 
     def is_never_lazy(self, name: str) -> bool:
         for excluded in self.never_lazy:
@@ -393,12 +411,12 @@ class LazyFinder:
 _PENDING = "pending"  # a deferred module's state before its body runs (``_lazymodule.PENDING``)
 
 
-def _trees_changed() -> None:
+def _trees_changed(root: "str | None" = None) -> None:
     """``LazyFinder.trees_changed`` of the finder in place, if any (the lazy-module core
     calls it wherever an entry's state, a held failure or a child to adopt changes)."""
     finder = _state.finder
     if finder is not None:
-        finder.trees_changed()
+        finder.trees_changed(root)
 
 
 def _find_spec_elsewhere(name, path, target=None, broken_finders_answer_none: bool = False):
@@ -692,6 +710,7 @@ def _apply() -> None:
         finder.roots.update(names)
         finder.never_lazy = frozenset(never_lazy)
         finder.watch_only(names | pending)
+        finder.trees_changed()
         state.rule = finder.would_defer if active and not _NATIVE else None
         if active or finder.watched:
             if not any(entry is finder for entry in sys.meta_path):  # identity: others' __eq__ may raise

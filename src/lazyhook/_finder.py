@@ -68,7 +68,7 @@ def find_configured(finder: LazyFinder, name, path, target):
         return _watch_importlib_util(finder, name, path, target)
     adopted = _state.adopt_next.pop(name, None)
     if adopted is not None:
-        finder.trees_changed()  # nothing left to adopt may settle every tree
+        finder.trees_changed(name.partition(".")[0])  # nothing left to adopt may settle every tree
         return adopt_spec(adopted)
     if _state.failed:
         _raise_unraised(name)

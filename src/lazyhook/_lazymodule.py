@@ -161,7 +161,7 @@ def defer(module, spec, loader, import_site, importer_namespace: dict | None = N
         _state.by_name[entry.name] = entry
         _state.trees.setdefault(entry.root, []).append(entry)
         _state.history.append(entry)
-        _trees_changed()
+        _trees_changed(entry.root)
     return True
 
 
@@ -273,7 +273,7 @@ def _prepare_child_import(entry: Entry, frame) -> None:
     if existing is not None:
         with _state.lock:
             _state.adopt_next[child] = existing
-            _trees_changed()
+            _trees_changed(child.partition(".")[0])
 
 
 _HANDLE_FROMLIST = _cpython.HANDLE_FROMLIST_CODE

@@ -27,7 +27,7 @@ def _forget(entry: Entry) -> None:
                 del _state.trees[entry.root]
         if entry.state == LOADED:
             _state.entries.pop(id(entry.module), None)
-        _trees_changed()
+        _trees_changed(entry.root)
 
 
 def _is_within(name: str, ancestor: str) -> bool:
@@ -40,7 +40,7 @@ def _fail(entry: Entry, error: BaseException) -> None:
     entry.error = error
     with _state.lock:
         _state.failed[entry.name] = entry
-        _trees_changed()
+        _trees_changed(entry.root)
     module = entry.module
     if sys.modules.get(entry.name) is module:
         del sys.modules[entry.name]
@@ -119,7 +119,7 @@ def _revive(failed: Entry) -> Entry:
         _state.by_name[fresh.name] = fresh
         _state.trees.setdefault(fresh.root, []).append(fresh)
         _state.history.append(fresh)
-        _trees_changed()
+        _trees_changed(fresh.root)
     sys.modules.setdefault(fresh.name, module)
     parent_name, _, child = fresh.name.rpartition(".")
     parent = sys.modules.get(parent_name) if parent_name else None
@@ -208,7 +208,7 @@ except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
 
 def _record_before(entry: Entry) -> tuple[list, list]:
     entry.state = LOADING
-    _trees_changed()  # its package's own imports while the body runs: the fast path's again
+    _trees_changed(entry.root)  # its package's own imports while the body runs: the fast path's again
     tid = entry.thread = get_ident()
     stack = _state.loading_stack.setdefault(tid, [])
     entry.parent = stack[-1] if stack else None
