@@ -901,8 +901,7 @@ MICRO = {
 
 def printed_ms(code: str, env: dict) -> float:
     """Run ``code`` in a fresh process; it prints the milliseconds it measured itself."""
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    return float(out.stdout.strip())
+    return printed_numbers(code, env)[-1]
 
 
 FINDER_COST = r"""

@@ -381,14 +381,12 @@ class LazyFinder:
             busy = self.busy_roots
             if root is None:
                 busy.clear()
-                for name, tree in state.trees.items():
-                    if any(entry.state is _PENDING for entry in tree):
+            for name in state.trees if root is None else (root,):
+                if any(entry.state is _PENDING for entry in state.trees.get(name, ())):
+                    if name not in busy:
                         busy[name] = f"{name}."
-            elif any(entry.state is _PENDING for entry in state.trees.get(root, ())):
-                if root not in busy:
-                    busy[root] = f"{root}."
-            else:
-                busy.pop(root, None)
+                else:
+                    busy.pop(name, None)
             if _NATIVE or state.adopt_next or state.failed:
                 self.busy_subtrees = ("",)  # every name: the slow path looks at those first
             else:
