@@ -267,6 +267,8 @@ def from_import_cases(rounds: int, only: str | None) -> list[dict]:
             "eager+use": (with_phases(f"{statement}\n{use}"), clean_env()),
             "eager+use again": (with_phases(f"{statement}\n{use}"), clean_env()),
             "lazyhook+use": (with_phases(f"{install}{statement}\n{use}"), clean_env()),
+            # lazyhook with another package configured: its import, install and finder, nothing deferred.
+            "finder+use": (with_phases(f"{INSTALL.format(names=[ANOTHER_PACKAGE])}{statement}\n{use}"), clean_env()),
             "eager+use deeper": (with_phases(DEEPER.format(depth=LAZY_LOAD_DEPTH, code=f"{statement}\n{use}")), clean_env()),
         }, rounds))
         eager_over = res["eager"]["wall_median_ms"] - res["floor"]["wall_median_ms"]
@@ -278,6 +280,8 @@ def from_import_cases(rounds: int, only: str | None) -> list[dict]:
                      "same_ratio_interval": paired_ratio_interval(res, "eager+use again", "eager+use"),
                      "deeper_ratio": paired_ratio(res, "eager+use deeper", "eager+use"),
                      "same_ratio": paired_ratio(res, "eager+use again", "eager+use"),
+                     "finder_ratio": paired_ratio(res, "finder+use", "eager+use"),
+                     "finder_ratio_interval": paired_ratio_interval(res, "finder+use", "eager+use"),
                      "use_phases": phase_deltas(res, "lazyhook+use", "eager+use")})
     return rows
 
@@ -302,6 +306,17 @@ DEEPER = ("def _deeper(n):\n"
 # much the two differ.
 INSTRUCTIONS_ENV = {"PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 ANOTHER_PACKAGE = "lazyhook_benchmark_not_installed"  # configured, never imported: the finder alone
+# Where lazyhook's count goes, each part the difference of two programs: what any
+# ``sys.meta_path`` finder costs (``importlib._bootstrap._find_spec`` calls each finder
+# inside ``with _ImportLockContext():``, two Python calls and a lock more per finder and
+# import), what importing lazyhook's core costs (the modules the first deferral and the
+# first load import, here imported up front), and the exit (the same program ending in
+# ``os._exit``).
+DO_NOTHING_FINDER = ("import sys as _sys\nclass _DoNothingFinder:\n"
+                     "    def find_spec(self, name, path=None, target=None):\n        return None\n"
+                     "_sys.meta_path.insert(0, _DoNothingFinder())\n")
+CORE_UP_FRONT = "import lazyhook._finder, lazyhook._fromimport, lazyhook._lifecycle\n"
+WITHOUT_EXIT = "\nimport os as _os\n_os._exit(0)\n"
 
 
 def instruction_count(code: str, env: dict[str, str]) -> int:
@@ -383,9 +398,14 @@ def instruction_cases(only: str | None) -> list[dict]:
             jobs[case] = None
             continue
         program = f"{statement}\n{use}"
+        another = INSTALL.format(names=[ANOTHER_PACKAGE])
         jobs[case] = {"eager": program, "eager again": program,
-                      "another package configured": INSTALL.format(names=[ANOTHER_PACKAGE]) + program,
-                      "lazyhook": INSTALL.format(names=names) + program}
+                      "another package configured": another + program,
+                      "lazyhook": INSTALL.format(names=names) + program,
+                      "a do-nothing finder": DO_NOTHING_FINDER + program,
+                      "core up front": another + CORE_UP_FRONT + program,
+                      "eager without exit": program + WITHOUT_EXIT,
+                      "lazyhook without exit": INSTALL.format(names=names) + program + WITHOUT_EXIT}
     # A warm-up run of each program, as the timed suites discard their first round: the
     # first ``install()`` in a directory with a ``pyproject.toml`` parses it and writes
     # the policy cache, which every later process reads.  Counted cold, on a fresh
@@ -399,20 +419,35 @@ def instruction_cases(only: str | None) -> list[dict]:
         counts = {(case, variant): pool.submit(instruction_count, code, env)
                   for case, variants in jobs.items() if variants for variant, code in variants.items()}
         floor = pool.submit(instruction_count, FLOOR, env)
+        start_up = pool.submit(instruction_count, INSTALL.format(names=[ANOTHER_PACKAGE]), env)
         rows = []
         for case, variants in jobs.items():
             if variants is None:
                 rows.append({"case": case, "skipped": f"{FROM_CASES[case][2]} is not installed"})
                 continue
             rows.append({"case": case, **{variant: counts[(case, variant)].result() for variant in variants}})
-        floor_count = floor.result()
+        floor_count, start_up_count = floor.result(), start_up.result()
     for row in rows:  # after valgrind's runs: these are counts, not times, but each is a whole process
         if "skipped" not in row:
             variants = jobs[row["case"]]
             row["collector"] = collector_row(variants["eager"], variants["lazyhook"], env)
     for row in rows:
-        row["floor"] = floor_count
+        row["floor"], row["start-up"] = floor_count, start_up_count
     return rows
+
+
+def count_parts(row: dict) -> dict[str, int]:
+    """lazyhook's count over eager, split by the programs ``instruction_cases`` counts:
+    its import and install (over ``python -c pass``), its finder at each import the
+    program makes (and what a do-nothing finder in its place costs), importing its core,
+    and the deferral and the first use's load; the exit's share of the whole apart."""
+    start_up = row["start-up"] - row["floor"]
+    return {"whole": row["lazyhook"] - row["eager"], "start-up": start_up,
+            "finder": row["another package configured"] - row["eager"] - start_up,
+            "any finder": row["a do-nothing finder"] - row["eager"],
+            "core": row["core up front"] - row["another package configured"],
+            "deferral and load": row["lazyhook"] - row["core up front"],
+            "exit": (row["lazyhook"] - row["lazyhook without exit"]) - (row["eager"] - row["eager without exit"])}
 
 
 def skipped_row(label: str, reason: str, columns: int) -> str:
@@ -440,6 +475,24 @@ def instructions_markdown(rows: list[dict]) -> str:
         lines.append(f"| `{row['case']}` | {eager / 1e6:,.1f} M | {row['eager again'] / 1e6:,.1f} M "
                      f"| {row['another package configured'] / 1e6:,.1f} M | {row['lazyhook'] / 1e6:,.1f} M "
                      f"| {over(row['another package configured'])} | {over(row['lazyhook'])} |")
+    lines += ["", "Where lazyhook's count over eager goes (same environment; millions of instructions, each "
+              "the difference of two of these programs): its import and install (`python -c` of those alone, "
+              "over `python -c pass`); its finder's answer at every import the program makes (lazyhook with "
+              "another package configured, less its start-up), beside a do-nothing finder at the same place "
+              "in `sys.meta_path` (what any finder costs there, over eager); importing its core (those "
+              "modules imported up front, over the finder's program); and the deferred statement and the "
+              "first use's load (the rest). The exit's share of the whole is the same programs ending in "
+              "`os._exit(0)`, eager's exit subtracted.", "",
+              "| import-then-use | lazyhook over eager | start-up | finder | a do-nothing finder | core's import "
+              "| deferral and load | of the whole, at exit |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for row in rows:
+        if "skipped" in row:
+            continue
+        part = count_parts(row)
+        lines.append(f"| `{row['case']}` | " + " | ".join(
+            f"{part[key] / 1e6:+.1f} M" for key in ("whole", "start-up", "finder", "any finder", "core",
+                                                  "deferral and load", "exit")) + " |")
     lines += ["", "What the cyclic collector sees of the same programs (same environment): the objects each "
               "leaves alive, counted with the collector off (`gc.get_count()`); its collections of generation "
               "1 or 2 with it on (`gc.callbacks`), and the median time one of eager's took; and eager's slack, "
@@ -574,7 +627,12 @@ def from_import_markdown(rows: list[dict], read: dict, rounds: int) -> str:
                   + ", ".join(f"`{row['case']}` {interval(row['use_ratio_interval'])} and "
                               f"{interval(row['same_ratio_interval'])}"
                               for row in rows if "use_ratio_interval" in row)
-                  + ". An interval that spans ×1.010 means this run cannot tell whether that case meets the 1% bar."]
+                  + ". An interval that spans ×1.010 means this run cannot tell whether that case meets the 1% bar.",
+              "", "Of that, what lazyhook costs with nothing deferred: lazyhook installed with another package "
+                  "configured, + use, against eager + use (its import, its install and its finder's answer at every "
+                  "import the program makes; median of per-round ratios and its 95% interval): "
+                  + ", ".join(f"`{row['case']}` ×{row['finder_ratio']:.3f} ({interval(row['finder_ratio_interval'])})"
+                              for row in rows if "finder_ratio" in row) + "."]
     lines += ["", f"The control: eager + use run {LAZY_LOAD_DEPTH} calls deeper, about as deep as a first use runs a "
                   "deferred body, against eager + use at module level (median of per-round ratios): "
                   + ", ".join(f"`{row['case']}` ×{row['deeper_ratio']:.3f}" for row in rows if "deeper_ratio" in row)
