@@ -135,6 +135,49 @@ result["errors"] = errors
     assert res["errors"] == [["ImportError", True], ["ImportError", True]]
 
 
+SHAPES = {
+    "shapes/__init__.py": "import _trace; _trace.hit(__name__)\n",
+    "shapes/same.py": "import _trace; _trace.hit(__name__)\nsame = 'same in same'\n",
+    "shapes/inner/__init__.py": "import _trace; _trace.hit(__name__)\n",
+    "shapes/inner/leaf.py": "import _trace; _trace.hit(__name__)\nLEAF = 'leaf'\n",
+    "shapes/inner/user.py": """
+        import _trace
+        __lazy_modules__ = ["shapes", "shapes.same", "shapes.inner", "shapes.inner.leaf"]
+        from .. import same as same_module
+        from ..same import same as renamed
+        from . import leaf
+        from shapes.same import same
+        from ..same import NOPE
+        _trace.deferred = list(_trace.events)
+        def values():
+            return [same_module.__name__, renamed, leaf.LEAF, same]
+        def missing():
+            return NOPE
+        """,
+}
+
+
+def test_every_shape_of_from_import_binds_what_eager_import_binds(runner):
+    """Relative levels with and without a module after the dots, ``as``, a name equal to
+    its module's, a name the module lacks: each deferred, each bound at first use to what
+    the statement binds eagerly (the statement that runs is made once per shape and given
+    each deferred one's names)."""
+    runner.packages(SHAPES)
+    res = run(runner, """
+import shapes.inner.user as user
+result["deferred"] = _trace.deferred
+result["values"] = user.values()
+result["ran"] = list(_trace.events)
+try:
+    user.missing()
+except ImportError as exc:
+    result["missing"] = [type(exc).__name__, "NOPE" in str(exc)]
+""", packages=())
+    assert res == {"deferred": ["shapes", "shapes.inner"], "values": ["shapes.same", "same in same", "leaf", "same in same"],
+                   "ran": ["shapes", "shapes.inner", "shapes.same", "shapes.inner.leaf"],
+                   "missing": ["ImportError", True]}
+
+
 def test_a_failing_body_raises_at_the_use_with_the_original_error_chained(runner):
     res = run(runner, """
 from bad import X

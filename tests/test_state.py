@@ -68,7 +68,7 @@ PACKAGES = {
 }
 
 # Caches of values derived from their keys alone (no state: any process computes the same).
-CACHES = {"lazyhook._lazymodule._lazy_classes", "lazyhook._fromimport._code_cache"}
+CACHES = {"lazyhook._lazymodule._lazy_classes", "lazyhook._fromimport._templates"}
 
 
 def test_reset_gives_back_what_import_lazyhook_gives_and_no_state_lives_elsewhere(runner):

@@ -416,11 +416,16 @@ def replace_key(namespace: dict, old_key, new_key, value) -> bool:
     from _operator import call
 
     key_id = id(old_key)
+    # Each key looked up in a dict of ``old_key`` alone: only ``old_key`` itself is found
+    # (no other key of a dict equals one of its keys), by identity, before any ``__eq__``;
+    # one C call per name, where mapping ``id`` first took two (a first use in a module
+    # with hundreds of lazy names rebuilds it once per name).
+    renaming, revaluing = {old_key: new_key}.get, {old_key: value}.get
     for _attempt in range(100):
-        if not any(map(key_id.__eq__, map(id, namespace))):
+        if key_id not in map(id, namespace):
             return False
-        renamed = map({key_id: new_key}.get, map(id, namespace), namespace)
-        values = map({key_id: value}.get, map(id, namespace), namespace.values())
+        renamed = map(renaming, namespace, namespace)
+        values = map(revaluing, namespace, namespace.values())
         staged: dict = {}
         try:
             any(map(call, (partial(staged.update, zip(renamed, values)), partial(namespace.__delitem__, old_key),

@@ -531,8 +531,9 @@ class LazyName(str):
         if caller is not None and _is_rebinding(state, op, caller):
             release(self, value_under(state["namespace"], self))  # the store or delete then goes ahead
         else:
+            namespace = state["namespace"]
             release(self, state["resolve"](self, caller))
-            _rebind_copies(self, caller)
+            _rebind_copies(self, caller, namespace)
         return True
 
     def __reduce__(self):
@@ -572,9 +573,11 @@ def release(key: LazyName, value) -> None:
         state["namespace"] = state["placeholder"] = None
 
 
-def _rebind_copies(key: LazyName, frame) -> None:
+def _rebind_copies(key: LazyName, frame, released: "dict | None" = None) -> None:
     """A name load from a namespace that copied the key (``from mod import *`` of a module
-    without ``__all__`` copies its keys as they are): give that namespace the value too."""
+    without ``__all__`` copies its keys as they are): give that namespace the value too.
+    ``released`` is the namespace ``release`` has just rebuilt: looking through it again
+    for the key would only cost a pass over its names."""
     if frame is None:
         return
     op = _cpython.opcode_at(frame)
@@ -584,7 +587,7 @@ def _rebind_copies(key: LazyName, frame) -> None:
     plain = sys.intern(str.__str__(key))
     with _REARRANGING:
         for namespace in (frame.f_locals, frame.f_globals) if op == _cpython.LOAD_NAME else (frame.f_globals,):
-            if type(namespace) is dict:
+            if type(namespace) is dict and namespace is not released:
                 _cpython.replace_key(namespace, key, plain, state.get("value"))
 
 
