@@ -178,6 +178,32 @@ except ImportError as exc:
                    "missing": ["ImportError", True]}
 
 
+def test_a_name_a_loaded_module_lacks_fails_at_the_statement_before_315(runner):
+    """A known difference (docs/semantics.md, By version): 3.15 binds a placeholder for a
+    name a loaded module lacks and raises at its first use; on 3.11-3.14 nothing hooks a
+    loaded module's ``IMPORT_FROM``, so the statement raises as eager import does."""
+    runner.packages({"lacks.py": """
+        import pk.sub
+        __lazy_modules__ = ["pk.sub"]
+        from pk.sub import NOPE
+        def use():
+            return NOPE
+        """})
+    res = run(runner, """
+try:
+    import lacks
+    result["at_statement"] = None
+except ImportError as exc:
+    result["at_statement"] = "NOPE" in str(exc)
+if result["at_statement"] is None:
+    try:
+        lacks.use()
+    except ImportError as exc:
+        result["at_use"] = "NOPE" in str(exc)
+""", packages=())
+    assert res == ({"at_statement": None, "at_use": True} if NATIVE else {"at_statement": True})
+
+
 def test_a_failing_body_raises_at_the_use_with_the_original_error_chained(runner):
     res = run(runner, """
 from bad import X
