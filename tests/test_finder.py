@@ -276,6 +276,35 @@ def test_busy_subtrees_follow_each_tree_as_its_modules_defer_and_load(import_sta
     assert busy() == set()
 
 
+def test_a_tree_deferred_only_through_lazy_modules_leaves_the_slow_path_once_loaded(runner):
+    # Pillow and filelock list their own modules: while lazyhook is active each such tree
+    # is deferred and watched; once it has loaded, imports of it from modules that list
+    # nothing are ordinary imports again, not a trip through the deferral decision each.
+    runner.packages({"listedpk/__init__.py": "X = 1\n", "listedpk/sub.py": "Y = 2\n",
+                     "lister.py": "__lazy_modules__ = ['listedpk']\nimport listedpk\n"})
+    proc = runner.run("""
+        import json, sys
+        import lazyhook
+        lazyhook.install(["configured_elsewhere"])
+        import lister
+        finder = lazyhook._state.finder
+        during = "listedpk" in finder.watched
+        used = lister.listedpk.X
+        import lazyhook._finder as decision
+        asked, find_configured = [], decision.find_configured
+        def counting(finder, name, *rest):
+            asked.append(name)
+            return find_configured(finder, name, *rest)
+        decision.find_configured = counting
+        import listedpk.sub
+        print(json.dumps({"during": during, "after": "listedpk" in finder.watched, "asked": asked,
+                          "values": [used, listedpk.sub.Y]}))
+    """)
+    result = json.loads(proc.stdout)
+    # (3.15: the interpreter defers what modules list; lazyhook watches nothing for it.)
+    assert result == {"during": not NATIVE, "after": False, "asked": [], "values": [1, 2]}
+
+
 def test_is_pending_first_asked_in_a_loop_over_sys_modules(runner):
     # What a user writes to list what is still pending: the first call of is_pending
     # comes inside the loop, so it must import nothing ("dictionary changed size during

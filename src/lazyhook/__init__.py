@@ -375,7 +375,12 @@ class LazyFinder:
         no thread's next import sees the change without it; with the ``root`` of the one
         tree that changed, only that tree is looked at (a program deferring hundreds of
         modules through ``__lazy_modules__`` makes hundreds of trees).  Missing a change
-        that settles a tree costs speed only (its own imports take the slow path)."""
+        that settles a tree costs speed only (its own imports take the slow path).
+
+        A tree deferred only because an importer listed it in ``__lazy_modules__`` is
+        watched while something of it is unsettled (its submodules' imports must run
+        pending parents first); once nothing is, its imports take the fast path again
+        (a later import of it from a module that lists nothing is an ordinary import)."""
         state = _state
         with state.lock:
             busy = self.busy_roots
@@ -387,6 +392,10 @@ class LazyFinder:
                         busy[name] = f"{name}."
                 else:
                     busy.pop(name, None)
+            if (root is not None and root in self.watched and root not in self.roots and root not in state.trees
+                    and not _NATIVE and not any(name == root or name.startswith(f"{root}.")
+                                                for name in (*state.failed, *state.adopt_next))):
+                self.watch_only(self.watched - {root})
             if _NATIVE or state.adopt_next or state.failed:
                 self.busy_subtrees = ("",)  # every name: the slow path looks at those first
             else:
