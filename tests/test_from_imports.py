@@ -413,6 +413,46 @@ OWN_LISTING = {
 }
 
 
+# filelock 4.2's shape: the package lists two of its modules, then imports a third eagerly,
+# whose body uses one of the listed two while the package and that third module are
+# still running; the other listed module imports names the third defines further down.
+SELF_USE = {
+    "selfuse/__init__.py": """
+        import _trace; _trace.hit(__name__)
+        __lazy_modules__ = ["selfuse._api", "selfuse._descriptor"]
+        from ._api import Base
+        from ._descriptor import helper
+        from ._unix import Lock
+        """,
+    "selfuse/_api.py": "import _trace; _trace.hit(__name__)\nclass Base: pass\n",
+    "selfuse/_descriptor.py": "import _trace; _trace.hit(__name__)\nfrom ._unix import lock_fn\nhelper = lock_fn\n",
+    "selfuse/_unix.py": """
+        import _trace; _trace.hit(__name__)
+        from ._api import Base
+        class Lock(Base): pass
+        def lock_fn(): return 'locked'
+        """,
+}
+
+
+def test_a_use_inside_a_running_body_of_its_package_runs_only_what_it_needs(runner):
+    """The use of ``_api`` inside ``_unix``'s body (the package's body still running)
+    runs ``_api`` alone, as eager import and 3.15 do: running the package's other pending
+    module there too ran ``_descriptor`` against a half-initialised ``_unix`` and failed
+    it, an error no eager run has (it was held for ``_descriptor``'s first use)."""
+    runner.packages(SELF_USE)
+    res = run(runner, """
+import selfuse
+result["after_import"] = list(_trace.events)
+import selfuse._descriptor as descriptor
+result["values"] = [descriptor.helper(), selfuse.helper(), selfuse.Lock.__mro__[1].__name__]
+result["ran"] = list(_trace.events)
+""", packages=())
+    assert res == {"after_import": ["selfuse", "selfuse._unix", "selfuse._api"],
+                   "values": ["locked", "locked", "Base"],
+                   "ran": ["selfuse", "selfuse._unix", "selfuse._api", "selfuse._descriptor"]}
+
+
 @pytest.mark.parametrize("configured", [False, True], ids=["listed", "configured-and-listed"])
 def test_a_package_s_own_submodules_it_lists_in_lazy_modules_defer(runner, configured):
     """A package listing its own submodules (``import pkg.a as m``, ``from pkg.b import B``,

@@ -435,10 +435,27 @@ def _chain(entry: Entry) -> list[Entry]:
         # longer part of the package's tree; it loads alone, with its own stale ancestors
         # first, and nothing of the live tree.
         return [e for e in tree if e.state == PENDING and not _is_live(e) and _is_within(entry.name, e.name)]
-    if any(e.state == LOADING for e in tree):
-        # Inside a body of this tree: just what is needed, ancestors first.
+    if any(e.state == LOADING for e in tree) or _body_of_tree_running(entry.root):
+        # Inside a body of this tree, deferred or eager: just what is needed, ancestors
+        # first.  A sibling run there could meet a module of the tree half-initialised
+        # (filelock 4.2: its package lists ``_api`` and ``_descriptor``, then imports
+        # ``_unix`` eagerly, whose body uses ``_api``; ``_descriptor`` imports from
+        # ``_unix``) and fail where eager import and 3.15 succeed.
         return [e for e in tree if e.state == PENDING and _is_within(entry.name, e.name)]
     return [e for e in tree if e.state == PENDING and _is_live(e)]
+
+
+def _body_of_tree_running(root: str) -> bool:
+    """Whether this thread is running the body of a module of ``root``'s tree (a module
+    body is a ``<module>`` frame; only asked at a first use)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_name == "<module>":
+            name = frame.f_globals.get("__name__")
+            if isinstance(name, str) and _is_within(name, root):
+                return True
+        frame = frame.f_back
+    return False
 
 
 def _retry(entry: Entry) -> Entry | None:
