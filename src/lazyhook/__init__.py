@@ -309,6 +309,21 @@ class LazyFinder:
             while importer in _BOOTSTRAP_MODULES:
                 depth += 1
                 importer = _frame_module_name(depth)
+        elif _frame_module_name is not None:
+            # 3.12+: past importlib's frames by their module's name, then one frame object,
+            # the importer's (made once per body and kept by it): walking ``f_back`` made
+            # one for each importlib frame, at every import (``_handle_fromlist`` and
+            # ``import_module`` add three or four).
+            depth = _FIND_SPEC_TO_IMPORTER
+            try:
+                while _frame_module_name(depth) in _BOOTSTRAP_MODULES:
+                    depth += 1
+                namespace = _getframe(depth).f_globals
+            except ValueError:
+                return None
+            if not namespace.get("__lazy_modules__"):
+                return None  # PEP 810 reads the importing frame's globals for __lazy_modules__
+            return (_slow_path or _decision()).find_configured(self, name, path, target)
         else:
             try:
                 frame = _getframe(_FIND_SPEC_TO_IMPORTER)
