@@ -398,14 +398,14 @@ def instruction_cases(only: str | None) -> list[dict]:
             jobs[case] = None
             continue
         program = f"{statement}\n{use}"
-        another = INSTALL.format(names=[ANOTHER_PACKAGE])
+        another, install = INSTALL.format(names=[ANOTHER_PACKAGE]), INSTALL.format(names=names)
         jobs[case] = {"eager": program, "eager again": program,
                       "another package configured": another + program,
-                      "lazyhook": INSTALL.format(names=names) + program,
+                      "lazyhook": install + program,
                       "a do-nothing finder": DO_NOTHING_FINDER + program,
                       "core up front": another + CORE_UP_FRONT + program,
                       "eager without exit": program + WITHOUT_EXIT,
-                      "lazyhook without exit": INSTALL.format(names=names) + program + WITHOUT_EXIT}
+                      "lazyhook without exit": install + program + WITHOUT_EXIT}
     # A warm-up run of each program, as the timed suites discard their first round: the
     # first ``install()`` in a directory with a ``pyproject.toml`` parses it and writes
     # the policy cache, which every later process reads.  Counted cold, on a fresh

@@ -25,12 +25,12 @@ import statistics
 import sys
 import tempfile
 
-from benchmarks.__main__ import clean_env, interleaved, median_interval, printed_ms
+from benchmarks.__main__ import ANOTHER_PACKAGE, CORE_UP_FRONT, INSTALL, clean_env, interleaved, median_interval, \
+    printed_ms
 
 TIMED = ("import sys, time\nsys.path.insert(0, {work!r})\n{setup}"
          "began = time.perf_counter()\nimport {top}\nprint((time.perf_counter() - began) * 1000)\n")
-ACTIVE = ("import lazyhook\nlazyhook.install(['lazyhook_benchmark_not_installed'])\n"
-          "import lazyhook._finder, lazyhook._lifecycle, lazyhook._fromimport\n")
+ACTIVE = INSTALL.format(names=[ANOTHER_PACKAGE]) + CORE_UP_FRONT
 
 
 def write_drivers(work: str, drivers: int, per_driver: int) -> None:

@@ -23,13 +23,12 @@ import statistics
 import sys
 import tempfile
 
-from benchmarks.__main__ import clean_env, interleaved, median_interval, printed_ms
+from benchmarks.__main__ import CORE_UP_FRONT, INSTALL, clean_env, interleaved, median_interval, printed_ms
 
 TIMED = ("import sys, time\nsys.path.insert(0, {work!r})\n{setup}"
          "began = time.perf_counter()\nimport names_user\nnames_user.use()\n"
          "print((time.perf_counter() - began) * 1000)\n")
-ACTIVE = ("import lazyhook\nlazyhook.install(['names_pkg'])\n"
-          "import lazyhook._finder, lazyhook._lifecycle, lazyhook._fromimport\n")
+ACTIVE = INSTALL.format(names=["names_pkg"]) + CORE_UP_FRONT
 
 
 def write_module(work: str, names: int) -> None:

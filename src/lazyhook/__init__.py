@@ -410,7 +410,7 @@ class LazyFinder:
             if (root is not None and root in self.watched and root not in self.roots and root not in state.trees
                     and not _NATIVE and not any(name == root or name.startswith(f"{root}.")
                                                 for name in (*state.failed, *state.adopt_next))):
-                self.watch_only(self.watched - {root})
+                self.unwatch(root)
             if _NATIVE or state.adopt_next or state.failed:
                 self.busy_subtrees = ("",)  # every name: the slow path looks at those first
             else:
